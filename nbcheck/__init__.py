@@ -1,0 +1,10 @@
+"""nbcheck: the course's gradient checker, grading helpers, toy data and widget machinery.
+
+Students call :func:`check_grad` (or :func:`assert_grad`) while they work; the exercises'
+tests call the same functions and :mod:`nbcheck.grading`. Nothing here implements an
+exercise: every model under test comes from the student's notebook.
+"""
+
+from nbcheck.data import make_circles, make_gaussian_blobs, make_spiral, make_xor
+
+__all__ = ["make_circles", "make_gaussian_blobs", "make_spiral", "make_xor"]

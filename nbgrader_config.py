@@ -1,0 +1,29 @@
+"""nbgrader configuration for the course. Run nbgrader from this folder (the course root).
+
+nbgrader's "source" step is solutions/ (the instructor's notebooks with solutions and hidden
+tests) and its "release" step is exercises/ (what students get). Collected work goes to the
+default submitted/, autograded/ and feedback/ folders, which are not committed.
+"""
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+# Every assignment of the course, in teaching order. Each is solutions/<id>/<id>.ipynb.
+ASSIGNMENTS = ["ex1_softmax", "ex2_two_layer"]
+
+c.CourseDirectory.course_id = "backprop-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+
+# The slowest exercise cell (ex2's training test, 10 000 full-batch steps) takes a few seconds;
+# 120 s is ample for a slow laptop yet ends an infinite loop quickly. The tests' own helpers
+# stop a single student call after 30 s with a message first.
+c.Execute.timeout = 120
+
+# A student who deletes or renames a test cell still gets that test run, and scored.
+c.OverwriteCells.add_missing_cells = True
+
+# nbgrader fails a test cell that wrote anything to stderr. A correct answer that merely
+# triggers a Python warning (RuntimeWarning, DeprecationWarning, ...) must keep its points,
+# so warnings are removed from stderr before grading. Both settings are needed.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"\w*Warning"

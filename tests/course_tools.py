@@ -1,0 +1,213 @@
+"""Drive the real nbgrader on a throw-away copy of the course, and read back what it decided.
+
+The test suite uses these functions; instructors and authors can use the command line:
+
+    python -m tests.course_tools grade ex1_softmax      # regenerate exercises/ex1_softmax, then autograde
+                                                        # the solution, the untouched exercise and the
+                                                        # catalogue in tests/submissions/, and print a table
+
+Nothing here imitates nbgrader: a temporary course directory gets the course's own
+``nbgrader_config.py`` and ``solutions/``, and the ``nbgrader`` command does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from tests.submissions import Submission, catalogue
+
+REPO = Path(__file__).resolve().parents[1]
+SOLUTION_MARKERS = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def assignment_ids() -> list[str]:
+    """The assignments that nbgrader_config.py declares, in teaching order."""
+    namespace: dict = {"get_config": lambda: _AnyConfig()}
+    exec(compile((REPO / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"), namespace)
+    return list(namespace["ASSIGNMENTS"])
+
+
+class _AnyConfig:
+    """Accepts ``c.Section.option = value`` so the config file can be read for its ASSIGNMENTS."""
+
+    def __getattr__(self, name: str) -> "_AnyConfig":
+        return _AnyConfig()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        pass
+
+
+def notebook_path(root: Path, step: str, assignment_id: str, student: str | None = None) -> Path:
+    """Where nbgrader keeps an assignment's (single) notebook at a step of its workflow."""
+    folder = root / step / student / assignment_id if student else root / step / assignment_id
+    return folder / f"{assignment_id}.ipynb"
+
+
+def run_nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the nbgrader command line in the course directory ``root``; fail loudly on error."""
+    # nbgrader runs `alembic` by name, so this interpreter's scripts folder must be on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def make_course(root: Path) -> Path:
+    """A fresh course in ``root``: the course's config and solutions, every assignment generated."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "solutions", root / "solutions")
+    for assignment_id in assignment_ids():
+        run_nbgrader(root, "generate_assignment", assignment_id)
+    return root
+
+
+def model_answers(solution: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> what a student who wrote the model answer would have in each solution cell."""
+    answers = {}
+    for cell in solution.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [line for line in cell.source.splitlines() if not SOLUTION_MARKERS.match(line)]
+            answers[meta["grade_id"]] = "\n".join(lines)
+    return answers
+
+
+def apply_submission(answers: dict[str, str], submission: Submission) -> dict[str, str]:
+    """The answers after ``submission``'s edits and replacements; an edit that no longer applies is an error."""
+    answers = dict(answers)
+    for grade_id, source in submission.replace.items():
+        if grade_id not in answers:
+            raise KeyError(f"{submission.name}: no solution cell {grade_id!r}")
+        answers[grade_id] = source
+    for grade_id, edits in submission.edits.items():
+        for old, new in edits:
+            if old not in answers.get(grade_id, ""):
+                raise ValueError(f"{submission.name}: {old!r} not found in the answer of cell {grade_id!r}")
+            answers[grade_id] = answers[grade_id].replace(old, new)
+    return answers
+
+
+def student_notebook(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The released notebook with the student's answers typed into its solution cells."""
+    notebook = copy.deepcopy(release)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
+
+
+@dataclass
+class CellGrade:
+    """What nbgrader decided for one autograded test cell, and why."""
+
+    score: float
+    max_score: float
+    error: str = ""  # "Ename: evalue" of the cell's error, or the stderr it wrote; empty when it passed
+
+
+@dataclass
+class Grades:
+    """One student's autograded result for one assignment (manually graded cells left out)."""
+
+    score: float
+    max_score: float
+    cells: dict[str, CellGrade] = field(default_factory=dict)
+
+    def failed(self) -> dict[str, str]:
+        return {gid: c.error for gid, c in self.cells.items() if c.score < c.max_score}
+
+
+def autograde(root: Path, assignment_id: str, notebooks: dict[str, nbformat.NotebookNode]) -> dict[str, Grades]:
+    """Submit each notebook as the student named by its key, run ``nbgrader autograde``, read the gradebook."""
+    for student, notebook in notebooks.items():
+        path = notebook_path(root, "submitted", assignment_id, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, path)
+    run_nbgrader(root, "autograde", assignment_id, "--force")  # grades every submitted student
+    return {student: read_grades(root, assignment_id, student) for student in notebooks}
+
+
+def read_grades(root: Path, assignment_id: str, student: str) -> Grades:
+    """Scores from the gradebook, reasons from the autograded notebook's outputs."""
+    from nbgrader.api import Gradebook
+
+    autograded = nbformat.read(notebook_path(root, "autograded", assignment_id, student), as_version=4)
+    reasons = {}
+    for cell in autograded.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id:
+            reasons[grade_id] = _failure_text(cell)
+    grades = Grades(0.0, 0.0)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(assignment_id, assignment_id, student)
+        for grade in notebook.grades:
+            if grade.cell_type != "code":
+                continue
+            cell = CellGrade(float(grade.score), float(grade.max_score), reasons.get(grade.name, ""))
+            grades.cells[grade.name] = cell
+            grades.score += cell.score
+            grades.max_score += cell.max_score
+    return grades
+
+
+def _failure_text(cell: nbformat.NotebookNode) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            parts.append(f"{output.ename}: {ANSI.sub('', output.evalue)}")
+        elif output.output_type == "stream" and output.name == "stderr":
+            parts.append(f"stderr: {output.text.strip()}")
+    return "\n".join(parts)
+
+
+def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
+    """Autograde the solution, the untouched exercise and every catalogued submission in one nbgrader run."""
+    solution = nbformat.read(REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    release = nbformat.read(notebook_path(root, "exercises", assignment_id), as_version=4)
+    answers = model_answers(solution)
+    notebooks = {"model_solution": student_notebook(release, answers), "untouched": release}
+    for submission in catalogue(assignment_id):
+        notebooks[submission.name] = student_notebook(release, apply_submission(answers, submission))
+    return autograde(root, assignment_id, notebooks)
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["grade"])
+    parser.add_argument("assignment_id")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_course(Path(tmp) / "course")
+        target = REPO / "exercises" / args.assignment_id
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(root / "exercises" / args.assignment_id, target)
+        print(f"regenerated {target.relative_to(REPO)} with nbgrader generate_assignment")
+        results = grade_everything(root, args.assignment_id)
+    expected = {s.name: s for s in catalogue(args.assignment_id)}
+    for student, grades in results.items():
+        want = expected[student].score if student in expected else (
+            0.0 if student == "untouched" else grades.max_score)
+        mark = "ok " if grades.score == want else "BAD"
+        print(f"{mark} {student:40s} {grades.score:g}/{grades.max_score:g} (expected {want:g})")
+        for grade_id, reason in grades.failed().items():
+            print(f"      {grade_id}: {reason.splitlines()[0] if reason else '(no message)'}")
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,77 @@
+"""The assignments grade as they should, through the real nbgrader.
+
+- No drift: exercises/ is exactly what `nbgrader generate_assignment` makes of solutions/.
+- The model solution earns every autograded point; the untouched exercise earns none, and
+  every test it fails says why in words.
+- Each catalogued submission (tests/submissions/) gets exactly its expected score, fails
+  exactly the tests it should, with a message naming the wrong quantity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests import course_tools
+from tests.submissions import catalogue
+
+ASSIGNMENTS = course_tools.assignment_ids()
+REGENERATE = "nbgrader generate_assignment {0} --force  (from the course root)"
+
+
+def _cells(path: Path) -> list[tuple[str, str, dict]]:
+    notebook = nbformat.read(path, as_version=4)
+    return [(cell.cell_type, cell.source, dict(cell.metadata)) for cell in notebook.cells]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_exercise_is_what_nbgrader_generates(course: Path, assignment_id: str) -> None:
+    committed = course_tools.notebook_path(course_tools.REPO, "exercises", assignment_id)
+    assert committed.exists(), f"{committed} is missing: run {REGENERATE.format(assignment_id)}"
+    generated = _cells(course_tools.notebook_path(course, "exercises", assignment_id))
+    ours = _cells(committed)
+    assert len(ours) == len(generated), (
+        f"{committed} has {len(ours)} cells, nbgrader generates {len(generated)}: "
+        f"run {REGENERATE.format(assignment_id)}")
+    for index, (mine, theirs) in enumerate(zip(ours, generated)):
+        assert mine == theirs, (
+            f"{committed}, cell {index} ({theirs[2].get('nbgrader', {}).get('grade_id', theirs[0])}) differs from "
+            f"what nbgrader generates from solutions/: never edit exercises/ by hand; run "
+            f"{REGENERATE.format(assignment_id)}")
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_model_solution_gets_full_marks(graded, assignment_id: str) -> None:
+    grades = graded(assignment_id)["model_solution"]
+    assert grades.max_score > 0, f"{assignment_id} has no autograded test cells"
+    assert grades.failed() == {}, f"the model solution of {assignment_id} fails: {grades.failed()}"
+    assert grades.score == grades.max_score
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_untouched_exercise_gets_zero_with_reasons(graded, assignment_id: str) -> None:
+    grades = graded(assignment_id)["untouched"]
+    assert grades.score == 0, f"an untouched {assignment_id} earns points in {[g for g, c in grades.cells.items() if c.score]}"
+    for grade_id, reason in grades.failed().items():
+        assert reason.startswith("GradingError: ") and len(reason) > 40, (
+            f"{assignment_id}: test cell {grade_id} fails an untouched notebook without a reason "
+            f"a student can act on: {reason!r}")
+
+
+SUBMISSIONS = [(a, s) for a in ASSIGNMENTS for s in catalogue(a)]
+
+
+@pytest.mark.parametrize("assignment_id,submission", SUBMISSIONS,
+                         ids=[f"{a}-{s.name}" for a, s in SUBMISSIONS])
+def test_known_submission_gets_its_score(graded, assignment_id: str, submission) -> None:
+    grades = graded(assignment_id)[submission.name]
+    failed = grades.failed()
+    assert set(failed) == set(submission.fails), (
+        f"{submission.mistake}: expected to fail {sorted(submission.fails)}, failed {sorted(failed)}: {failed}")
+    for grade_id, needle in submission.fails.items():
+        assert needle in failed[grade_id], (
+            f"{submission.mistake}: the message of {grade_id} should mention {needle!r}; it says {failed[grade_id]!r}")
+    assert grades.score == submission.score, (
+        f"{submission.mistake}: scored {grades.score:g} of {grades.max_score:g}, expected {submission.score:g}")

@@ -1,0 +1,186 @@
+"""nbcheck.grading: every way a submission can be wrong gets a message that names it."""
+
+from __future__ import annotations
+
+import __main__
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nbcheck import grading as g
+
+
+@pytest.fixture
+def notebook(monkeypatch: pytest.MonkeyPatch):
+    """Define names in the namespace the helpers read (``__main__`` outside IPython)."""
+    def define(name, value):
+        monkeypatch.setattr(__main__, name, value, raising=False)
+    return define
+
+
+def test_missing_function_says_how_to_fix(notebook) -> None:
+    with pytest.raises(g.GradingError, match=r"`no_such_fn` is not defined.*keep the name"):
+        g.student_function("no_such_fn")
+
+
+def test_not_a_function(notebook) -> None:
+    notebook("softmax", 3)
+    with pytest.raises(g.GradingError, match="should be a function, but it is a int"):
+        g.student_function("softmax")
+
+
+def test_not_implemented_yet(notebook) -> None:
+    def softmax(scores):
+        raise NotImplementedError()
+    notebook("softmax", softmax)
+    with pytest.raises(g.GradingError, match="not implemented yet"):
+        g.student_function("softmax")(np.zeros((2, 3)))
+
+
+def test_exception_names_type_and_inputs(notebook) -> None:
+    def softmax(scores):
+        return scores @ np.ones((4, 4))
+    notebook("softmax", softmax)
+    with pytest.raises(g.GradingError, match=r"raised ValueError.*shape \(2, 3\)"):
+        g.student_function("softmax")(np.zeros((2, 3)))
+
+
+def test_in_place_modification_names_the_argument(notebook) -> None:
+    def softmax(scores):
+        scores -= scores.max(axis=1, keepdims=True)
+        return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    notebook("softmax", softmax)
+    with pytest.raises(g.GradingError, match="modified its input `scores` in place"):
+        g.student_function("softmax")(np.arange(6.0).reshape(2, 3))
+
+
+def test_in_place_modification_inside_a_dict(notebook) -> None:
+    def step(params):
+        params["W"] *= 0.5
+        return params
+    notebook("step", step)
+    with pytest.raises(g.GradingError, match="modified its input `params`"):
+        g.student_function("step")({"W": np.ones(3)})
+
+
+def test_pure_function_passes_through(notebook) -> None:
+    notebook("double", lambda x: 2 * x)
+    x = np.arange(3.0)
+    assert np.array_equal(g.student_function("double")(x), 2 * x)
+
+
+def test_endless_loop_is_stopped_with_a_message(notebook) -> None:
+    def train():
+        while True:
+            time.sleep(0.01)
+    notebook("train", train)
+    start = time.monotonic()
+    with pytest.raises(g.GradingError, match=r"did not finish within 0.2 s"):
+        g.student_function("train", time_limit=0.2)()
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("value, message", [
+    ([1.0, 2.0], "should be a numpy array, but it is a list"),
+    (np.ones((3, 2)), r"shape \(3, 2\) but should have shape \(2, 3\) = \(D, K\). It looks transposed"),
+    (np.ones(6), "right number of entries"),
+    (np.ones((2, 3), dtype=np.float32), "dtype float32 but should be float64"),
+    (np.ones((2, 3), dtype=np.int64), "dtype int64 but should be float64"),
+    (np.full((2, 3), np.nan), "6 non-finite entries"),
+])
+def test_as_array_rejects_with_reason(value, message) -> None:
+    with pytest.raises(g.GradingError, match=message):
+        g.as_array(value, "dW", shape=(2, 3), shape_hint="(D, K)")
+
+
+def test_as_array_int_kind() -> None:
+    assert g.as_array(np.array([0, 2]), "y_pred", shape=(2,), kind="int").dtype.kind == "i"
+    with pytest.raises(g.GradingError, match="should hold integers"):
+        g.as_array(np.array([0.0, 2.0]), "y_pred", kind="int")
+
+
+def test_as_array_returns_a_plain_copy() -> None:
+    class Sneaky(np.ndarray):
+        def __eq__(self, other):
+            return True
+    value = np.ones(3).view(Sneaky)
+    out = g.as_array(value, "x")
+    assert type(out) is np.ndarray and out is not value
+
+
+def test_as_scalar_sees_through_a_float_that_equals_everything() -> None:
+    class AlwaysEqual(float):
+        def __eq__(self, other):
+            return True
+        __hash__ = float.__hash__
+        def __float__(self):
+            return 1.0986
+    liar = AlwaysEqual(7.5)
+    assert g.as_scalar(liar, "loss") == 7.5
+    with pytest.raises(g.GradingError, match="loss is wrong"):
+        g.assert_close(g.as_scalar(liar, "loss"), 1.0986, "loss")
+
+
+@pytest.mark.parametrize("value, message", [
+    (np.float32(1.0), "float32"),
+    (np.ones(3), "single number, but it is an array of shape"),
+    ("1.0", "should be a number, but it is a str"),
+    (float("nan"), "loss is nan"),
+    (np.array(np.inf), "loss is inf"),
+])
+def test_as_scalar_rejects_with_reason(value, message) -> None:
+    with pytest.raises(g.GradingError, match=message):
+        g.as_scalar(value, "loss")
+
+
+def test_as_scalar_accepts_numbers() -> None:
+    assert g.as_scalar(np.float64(2.5), "loss") == 2.5
+    assert g.as_scalar(np.array([[2.5]]), "loss") == 2.5
+    assert g.as_scalar(3, "loss") == 3.0
+
+
+def test_unpack() -> None:
+    assert g.unpack((1, 2, 3), ("loss", "dW", "db"), "softmax_loss") == (1, 2, 3)
+    with pytest.raises(g.GradingError, match=r"should return 3 values \(loss, dW, db\), but it returned 2"):
+        g.unpack((1, 2), ("loss", "dW", "db"), "softmax_loss")
+    with pytest.raises(g.GradingError, match="returned a single float. Write `return loss, dW, db`"):
+        g.unpack(1.0, ("loss", "dW", "db"), "softmax_loss")
+
+
+@pytest.mark.parametrize("factor, words", [
+    (-1.0, "sign error"), (2.0, "factor of 2"), (0.5, "factor of 1/2"),
+    (50.0, "N, the number of examples"), (1 / 50, r"1/\(N, the number of examples\)"),
+    (0.0, "zero everywhere"), (3.7, "3.7 × the expected dW everywhere"),
+])
+def test_assert_close_names_a_constant_factor(factor, words) -> None:
+    expected = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(g.GradingError, match=words):
+        g.assert_close(factor * expected, expected, "dW", factors={"N, the number of examples": 50})
+
+
+def test_assert_close_locates_a_single_wrong_entry() -> None:
+    expected = np.arange(12.0).reshape(3, 4)
+    actual = expected.copy()
+    actual[2, 1] += 1.0
+    with pytest.raises(g.GradingError, match=r"dW is wrong at index \(2, 1\): yours is 10, expected 9"):
+        g.assert_close(actual, expected, "dW")
+
+
+def test_assert_close_ignores_a_patched_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(np, "abs", lambda x: np.zeros_like(x))
+    monkeypatch.setattr(np, "all", lambda x: True)
+    with pytest.raises(g.GradingError):
+        g.assert_close(np.ones(3), np.zeros(3), "x")
+
+
+@settings(max_examples=50, deadline=None)
+@given(shape=st.tuples(st.integers(1, 6), st.integers(1, 6)), seed=st.integers(0, 2**32 - 1),
+       rtol=st.sampled_from([1e-9, 1e-6, 1e-3]))
+def test_assert_close_accepts_within_and_rejects_beyond_tolerance(shape, seed, rtol) -> None:
+    expected = np.random.default_rng(seed).standard_normal(shape) + 2.0
+    g.assert_close(expected * (1 + 0.5 * rtol), expected, "x", rtol=rtol, atol=0.0)
+    with pytest.raises(g.GradingError):
+        g.assert_close(expected * (1 + 3 * rtol), expected, "x", rtol=rtol, atol=0.0)
