@@ -19,6 +19,10 @@ c.CourseDirectory.release_directory = "exercises"
 # stop a single student call after 30 s with a message first.
 c.Execute.timeout = 120
 
+# Tracebacks in the graded notebook show only "GradingError: <what is wrong>": the default
+# context would print the surrounding test lines, hidden ones included, into the feedback.
+c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+
 # A student who deletes or renames a test cell still gets that test run, and scored.
 c.OverwriteCells.add_missing_cells = True
 
@@ -27,3 +31,11 @@ c.OverwriteCells.add_missing_cells = True
 # so warnings are removed from stderr before grading. Both settings are needed.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\w*Warning"
+
+# Feedback shows each test's outcome and message, but not the hidden tests' source, which
+# holds the reference answers. Same preprocessors as nbgrader's default, plus ClearHiddenTests.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

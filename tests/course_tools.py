@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import html
 import os
 import re
 import shutil
@@ -185,6 +186,25 @@ def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
     for submission in catalogue(assignment_id):
         notebooks[submission.name] = student_notebook(release, apply_submission(answers, submission))
     return autograde(root, assignment_id, notebooks)
+
+
+def feedback(root: Path, assignment_id: str) -> dict[str, str]:
+    """Run ``nbgrader generate_feedback`` for every graded student; student -> the feedback page's text."""
+    run_nbgrader(root, "generate_feedback", assignment_id, "--force")
+    pages = root.glob(f"feedback/*/{assignment_id}/{assignment_id}.html")
+    return {page.parts[-3]: html.unescape(page.read_text()) for page in pages}
+
+
+def hidden_test_lines(solution: nbformat.NotebookNode) -> list[str]:
+    """The non-blank lines between ### BEGIN HIDDEN TESTS and ### END HIDDEN TESTS, stripped."""
+    lines, hidden = [], False
+    for cell in solution.cells:
+        for line in cell.source.splitlines():
+            if line.strip() in ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+                hidden = line.strip() == "### BEGIN HIDDEN TESTS"
+            elif hidden and line.strip():
+                lines.append(line.strip())
+    return lines
 
 
 def _main() -> None:

@@ -75,3 +75,22 @@ def test_known_submission_gets_its_score(graded, assignment_id: str, submission)
             f"{submission.mistake}: the message of {grade_id} should mention {needle!r}; it says {failed[grade_id]!r}")
     assert grades.score == submission.score, (
         f"{submission.mistake}: scored {grades.score:g} of {grades.max_score:g}, expected {submission.score:g}")
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_feedback_gives_reasons_but_not_hidden_tests(course: Path, graded, assignment_id: str) -> None:
+    results = graded(assignment_id)
+    pages = course_tools.feedback(course, assignment_id)
+    assert set(pages) == set(results), f"feedback missing for {sorted(set(results) - set(pages))}"
+    solution = nbformat.read(course_tools.REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    release_text = "\n".join(c.source for c in nbformat.read(
+        course_tools.notebook_path(course, "exercises", assignment_id), as_version=4).cells)
+    secret = [line for line in course_tools.hidden_test_lines(solution)
+              if line not in release_text and not line.startswith("#")]
+    assert secret, f"{assignment_id} has no hidden test lines"
+    for student, page in pages.items():
+        leaked = [line for line in secret if line in page]
+        assert not leaked, f"the feedback of {student} shows hidden test lines: {leaked[:3]}"
+    for grade_id, reason in results["untouched"].failed().items():
+        assert reason.splitlines()[0].split(": ", 1)[1] in pages["untouched"], (
+            f"the feedback does not show why {grade_id} failed: {reason!r}")
