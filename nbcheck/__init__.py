@@ -6,5 +6,9 @@ exercise: every model under test comes from the student's notebook.
 """
 
 from nbcheck.data import make_circles, make_gaussian_blobs, make_spiral, make_xor
+from nbcheck.gradcheck import GradReport, assert_grad, check_grad, check_layer, numerical_gradient
 
-__all__ = ["make_circles", "make_gaussian_blobs", "make_spiral", "make_xor"]
+__all__ = [
+    "GradReport", "assert_grad", "check_grad", "check_layer", "numerical_gradient",
+    "make_circles", "make_gaussian_blobs", "make_spiral", "make_xor",
+]

@@ -96,7 +96,7 @@ def _changed(before: Any, after: Any) -> bool:
     return False
 
 
-def student_function(name: str, *, time_limit: float | None = 30.0) -> Callable[..., Any]:
+def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[..., Any]:
     """Fetch the student's function ``name`` and wrap it so that every misuse has a clear message.
 
     The wrapper turns these into a :class:`GradingError`: the name not defined (cell not run,

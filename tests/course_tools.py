@@ -177,12 +177,55 @@ def _failure_text(cell: nbformat.NotebookNode) -> str:
     return "\n".join(parts)
 
 
+DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
+PATCH_COMPARISONS = """import numpy as np
+np.allclose = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones_like(a, dtype=bool)
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.linalg.norm = lambda *args, **kwargs: 0.0
+np.abs = np.absolute = lambda x, *args, **kwargs: 0 * np.asarray(x)
+"""
+
+
+def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
+    """Submissions that misuse the notebook itself rather than get the maths wrong.
+
+    - ``tamper_deleted_tests``: the model answers with every test cell deleted (nbgrader puts them back);
+    - ``tamper_emptied_tests``: the model answers with every test cell's source replaced by ``pass``;
+    - ``tamper_renamed``: the model answers with every function renamed (``def f_v2(``);
+    - ``tamper_patched_numpy``: no answers, and numpy's comparison functions patched to say "equal";
+    - ``tamper_endless_loop``: the model answers, but the last function loops forever.
+    """
+    def is_test(cell: nbformat.NotebookNode) -> bool:
+        meta = cell.metadata.get("nbgrader", {})
+        return bool(meta.get("grade")) and not meta.get("solution")
+
+    model = student_notebook(release, answers)
+    deleted = copy.deepcopy(model)
+    deleted.cells = [cell for cell in deleted.cells if not is_test(cell)]
+    emptied = copy.deepcopy(model)
+    for cell in emptied.cells:
+        if is_test(cell):
+            cell.source = "pass"
+    renamed = student_notebook(release, {gid: DEF.sub(r"def \1_v2(", src) for gid, src in answers.items()})
+    patched = copy.deepcopy(release)
+    first_solution = next(i for i, c in enumerate(patched.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    patched.cells.insert(first_solution, nbformat.v4.new_code_cell(PATCH_COMPARISONS))
+    last_function = [gid for gid, src in answers.items() if DEF.search(src)][-1]
+    looping = student_notebook(release, {**answers, last_function: DEF.sub(
+        r"def \1(*args, **kwargs):\n    while True:\n        pass\n\ndef \1_unused(", answers[last_function], count=1)})
+    return {"tamper_deleted_tests": deleted, "tamper_emptied_tests": emptied, "tamper_renamed": renamed,
+            "tamper_patched_numpy": patched, "tamper_endless_loop": looping}
+
+
 def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
-    """Autograde the solution, the untouched exercise and every catalogued submission in one nbgrader run."""
+    """Autograde, in one nbgrader run: the model solution, the untouched exercise, the tampered
+    notebooks (:func:`tampered_notebooks`) and every catalogued submission."""
     solution = nbformat.read(REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
     release = nbformat.read(notebook_path(root, "exercises", assignment_id), as_version=4)
     answers = model_answers(solution)
-    notebooks = {"model_solution": student_notebook(release, answers), "untouched": release}
+    notebooks = {"model_solution": student_notebook(release, answers), "untouched": release,
+                 **tampered_notebooks(release, answers)}
     for submission in catalogue(assignment_id):
         notebooks[submission.name] = student_notebook(release, apply_submission(answers, submission))
     return autograde(root, assignment_id, notebooks)

@@ -60,6 +60,39 @@ def test_untouched_exercise_gets_zero_with_reasons(graded, assignment_id: str) -
             f"a student can act on: {reason!r}")
 
 
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_deleted_or_emptied_test_cells_are_restored(graded, assignment_id: str) -> None:
+    results = graded(assignment_id)
+    for student in ("tamper_deleted_tests", "tamper_emptied_tests"):
+        grades = results[student]
+        assert grades.cells.keys() == results["model_solution"].cells.keys(), f"{student}: tests not restored"
+        assert grades.score == grades.max_score, f"{student}: {grades.failed()}"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_renamed_functions_score_zero_and_say_so(graded, assignment_id: str) -> None:
+    grades = graded(assignment_id)["tamper_renamed"]
+    assert grades.score == 0
+    for grade_id, reason in grades.failed().items():
+        assert "is not defined" in reason and "keep the name" in reason, f"{grade_id}: {reason!r}"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_patched_numpy_does_not_pass_an_empty_answer(graded, assignment_id: str) -> None:
+    grades = graded(assignment_id)["tamper_patched_numpy"]
+    assert grades.score == 0, f"patching numpy earned points in {[g for g, c in grades.cells.items() if c.score]}"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_endless_loop_loses_only_its_tests_and_says_why(graded, assignment_id: str) -> None:
+    results = graded(assignment_id)
+    grades = results["tamper_endless_loop"]
+    assert 0 < grades.score < grades.max_score, f"expected partial credit, got {grades.score:g}/{grades.max_score:g}"
+    assert grades.cells.keys() == results["model_solution"].cells.keys(), "the grader stopped early"
+    for grade_id, reason in grades.failed().items():
+        assert "did not finish within" in reason, f"{grade_id}: {reason!r}"
+
+
 SUBMISSIONS = [(a, s) for a in ASSIGNMENTS for s in catalogue(a)]
 
 
