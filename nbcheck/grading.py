@@ -52,9 +52,14 @@ def _notebook_namespace() -> Mapping[str, Any]:
 
 
 @contextmanager
-def _time_limit(seconds: float, what: str) -> Iterator[None]:
-    """Raise GradingError if the body runs longer than ``seconds`` (main thread, POSIX only)."""
-    if seconds is None or not hasattr(signal, "setitimer") or not _in_main_thread():
+def _time_limit(seconds: float | None, what: str) -> Iterator[None]:
+    """Raise GradingError if the body runs longer than ``seconds`` (main thread, POSIX only).
+
+    Nested limits keep the outer one: a wrapped function that calls another wrapped function
+    must not cancel the timer of the call that is still running.
+    """
+    if (seconds is None or not hasattr(signal, "setitimer") or not _in_main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
         yield
         return
 
@@ -109,7 +114,8 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
         raise GradingError(
             f"`{name}` is not defined. Run the cell that defines it (Run > Run All Cells), and keep "
             f"the name `{name}` exactly as given: the tests call it by that name.")
-    function = namespace[name]
+    # A test cell may have stored a wrapper under the student's name; never wrap twice.
+    function = getattr(namespace[name], "__wrapped__", namespace[name])
     if not callable(function):
         raise GradingError(f"`{name}` should be a function, but it is a {type(function).__name__}.")
 
@@ -147,6 +153,7 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
 
     call.__name__ = name
     call.__doc__ = function.__doc__
+    call.__wrapped__ = function
     return call
 
 

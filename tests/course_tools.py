@@ -262,12 +262,16 @@ def _main() -> None:
         shutil.copytree(root / "exercises" / args.assignment_id, target)
         print(f"regenerated {target.relative_to(REPO)} with nbgrader generate_assignment")
         results = grade_everything(root, args.assignment_id)
-    expected = {s.name: s for s in catalogue(args.assignment_id)}
+    expected = {s.name: s.score for s in catalogue(args.assignment_id)}
     for student, grades in results.items():
-        want = expected[student].score if student in expected else (
-            0.0 if student == "untouched" else grades.max_score)
-        mark = "ok " if grades.score == want else "BAD"
-        print(f"{mark} {student:40s} {grades.score:g}/{grades.max_score:g} (expected {want:g})")
+        if student in ("untouched", "tamper_renamed", "tamper_patched_numpy"):
+            expected[student] = 0.0
+        elif student not in expected and student != "tamper_endless_loop":
+            expected[student] = grades.max_score
+        want = expected.get(student)
+        ok = 0 < grades.score < grades.max_score if want is None else grades.score == want
+        print(f"{'ok ' if ok else 'BAD'} {student:40s} {grades.score:g}/{grades.max_score:g} "
+              f"(expected {'partial credit' if want is None else f'{want:g}'})")
         for grade_id, reason in grades.failed().items():
             print(f"      {grade_id}: {reason.splitlines()[0] if reason else '(no message)'}")
 

@@ -83,6 +83,26 @@ def test_endless_loop_is_stopped_with_a_message(notebook) -> None:
     assert time.monotonic() - start < 5
 
 
+def test_nested_time_limits_keep_the_outer_one(notebook) -> None:
+    def inner():
+        return 1
+
+    def outer():
+        g.student_function("inner", time_limit=5)()  # must not cancel outer's 0.2 s limit
+        while True:
+            time.sleep(0.01)
+    notebook("inner", inner)
+    notebook("outer", outer)
+    with pytest.raises(g.GradingError, match=r"`outer` did not finish within 0.2 s"):
+        g.student_function("outer", time_limit=0.2)()
+
+
+def test_a_stored_wrapper_is_not_wrapped_again(notebook) -> None:
+    notebook("double", lambda x: 2 * x)
+    notebook("double", g.student_function("double"))
+    assert g.student_function("double").__wrapped__(3) == 6
+
+
 @pytest.mark.parametrize("value, message", [
     ([1.0, 2.0], "should be a numpy array, but it is a list"),
     (np.ones((3, 2)), r"shape \(3, 2\) but should have shape \(2, 3\) = \(D, K\). It looks transposed"),
