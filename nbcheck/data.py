@@ -77,3 +77,19 @@ DATASETS = {
     "circles": make_circles,
     "blobs": make_gaussian_blobs,
 }
+
+
+def make_crossed_gaussians(n_per_class: int = 100, seed: int = 0, centre: tuple[float, float] = (1.0, 1.0),
+                           long: float = 1.6, short: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian classes with the same centre, stretched across each other like a plus sign.
+
+    Class 0 ~ N(centre, diag(short², long²)) (tall), class 1 ~ N(centre, diag(long², short²))
+    (wide). No line separates them (a linear classifier scores little better than chance), but
+    a curved boundary does well: the data set of exercise 2's 2-2-1 network.
+
+    Returns X (2·n_per_class, 2) float64 (class 0 first) and y (2·n_per_class,) int64 in {0, 1}.
+    """
+    rng = np.random.default_rng(seed)
+    spread = np.array([[short, long], [long, short]])
+    X = np.asarray(centre) + np.concatenate([spread[k] * rng.standard_normal((n_per_class, 2)) for k in (0, 1)])
+    return X, np.repeat([0, 1], n_per_class).astype(np.int64)
