@@ -134,9 +134,11 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
                 result = function(*args, **kwargs)
         except GradingError:
             raise
-        except NotImplementedError:
+        except NotImplementedError as error:
+            culprit = _raising_function(error)
+            where = f"`{name}`" if culprit in (None, name) else f"`{name}` calls `{culprit}`, which"
             raise GradingError(
-                f"`{name}` is not implemented yet: replace `raise NotImplementedError()` "
+                f"{where} is not implemented yet: replace `raise NotImplementedError()` "
                 "in its cell with your code, run the cell, then run this test again.") from None
         except Exception as error:
             raise GradingError(
@@ -155,6 +157,16 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
     call.__doc__ = function.__doc__
     call.__wrapped__ = function
     return call
+
+
+def _raising_function(error: BaseException) -> str | None:
+    """The name of the function in which ``error`` was raised (the innermost traceback frame)."""
+    frame = error.__traceback__
+    if frame is None:
+        return None
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame.tb_frame.f_code.co_name
 
 
 def describe_arguments(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
@@ -266,7 +278,7 @@ def assert_close(actual: Any, expected: Any, name: str, *, rtol: float = 1e-6, a
                f"(largest error {float(_max(error)):.3g}).")
     ratio = _constant_ratio(actual, expected)
     if ratio is not None:
-        message += " " + _explain_ratio(ratio, name, factors or {})
+        message += _explain_ratio(ratio, name, factors or {}, single=actual.size == 1)
     raise GradingError(message)
 
 
@@ -283,15 +295,21 @@ def _constant_ratio(actual: np.ndarray, expected: np.ndarray) -> float | None:
     return None
 
 
-def _explain_ratio(ratio: float, name: str, factors: Mapping[str, float]) -> str:
-    """Say which known factor (sign, 2, 1/2, zero or a named size such as N) the error is."""
+def _explain_ratio(ratio: float, name: str, factors: Mapping[str, float], single: bool) -> str:
+    """Name the known factor (zero, sign, 2, 1/2 or a named size such as N) the answer is off by.
+
+    An unknown ratio is reported only for arrays off by the same factor everywhere: for a
+    single number, or a near miss, "1.003 × the expected" adds nothing.
+    """
     if ratio == 0.0:
-        return "Yours is zero everywhere."
+        return " Yours is zero." if single else " Yours is zero everywhere."
     known = {-1.0: "a sign error", 2.0: "a factor of 2", 0.5: "a factor of 1/2"}
     for label, value in factors.items():
         known[float(value)] = label
         known[1.0 / float(value)] = f"1/({label})"
     for value, label in known.items():
         if abs(ratio - value) <= 1e-6 * max(1.0, abs(value)):
-            return f"Yours is exactly {value:.4g} × the expected {name}: {label}."
-    return f"Yours is {ratio:.4g} × the expected {name} everywhere."
+            return f" Yours is exactly {value:.4g} × the expected {name}: {label}."
+    if single or abs(ratio - 1.0) < 1e-2:
+        return ""
+    return f" Yours is {ratio:.4g} × the expected {name} everywhere."

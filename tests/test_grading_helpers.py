@@ -40,6 +40,18 @@ def test_not_implemented_yet(notebook) -> None:
         g.student_function("softmax")(np.zeros((2, 3)))
 
 
+def test_not_implemented_in_a_called_function_names_that_function(notebook) -> None:
+    def softmax(scores):
+        raise NotImplementedError()
+
+    def softmax_loss(scores):
+        return softmax(scores).sum()
+    notebook("softmax", softmax)
+    notebook("softmax_loss", softmax_loss)
+    with pytest.raises(g.GradingError, match="`softmax_loss` calls `softmax`, which is not implemented yet"):
+        g.student_function("softmax_loss")(np.zeros((2, 3)))
+
+
 def test_exception_names_type_and_inputs(notebook) -> None:
     def softmax(scores):
         return scores @ np.ones((4, 4))
@@ -179,6 +191,14 @@ def test_assert_close_names_a_constant_factor(factor, words) -> None:
     expected = np.random.default_rng(0).standard_normal((4, 3))
     with pytest.raises(g.GradingError, match=words):
         g.assert_close(factor * expected, expected, "dW", factors={"N, the number of examples": 50})
+
+
+def test_assert_close_says_nothing_vague_about_a_single_number() -> None:
+    with pytest.raises(g.GradingError) as caught:
+        g.assert_close(1.2, 1.1, "loss")
+    assert "×" not in str(caught.value)
+    with pytest.raises(g.GradingError, match="Yours is exactly 2 × the expected loss: a factor of 2"):
+        g.assert_close(2.2, 1.1, "loss")
 
 
 def test_assert_close_locates_a_single_wrong_entry() -> None:
