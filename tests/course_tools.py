@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,14 +135,48 @@ class Grades:
         return {gid: c.error for gid, c in self.cells.items() if c.score < c.max_score}
 
 
+def grading_workers() -> int:
+    """How many nbgrader processes grade at once: one per core (at most 4), or $COURSE_GRADING_WORKERS."""
+    return int(os.environ.get("COURSE_GRADING_WORKERS", min(os.cpu_count() or 1, 4)))
+
+
+def shards(root: Path, count: int) -> list[Path]:
+    """``root`` and ``count - 1`` sibling courses sharing its config, notebooks and gradebook.
+
+    nbgrader grades one notebook at a time and its SQLite gradebook takes one writer, so
+    grading in parallel needs one course directory per process. A shard is made once, from
+    what ``root`` holds at that moment (config, solutions, exercises, gradebook), never from
+    its submissions.
+    """
+    courses = [root]
+    for k in range(1, count):
+        shard = root.with_name(f"{root.name}-shard{k}")
+        if not shard.exists():
+            shard.mkdir()
+            for name in ("nbgrader_config.py", "gradebook.db"):
+                shutil.copy(root / name, shard / name)
+            for name in ("solutions", "exercises"):
+                shutil.copytree(root / name, shard / name)
+        courses.append(shard)
+    return courses
+
+
 def autograde(root: Path, assignment_id: str, notebooks: dict[str, nbformat.NotebookNode]) -> dict[str, Grades]:
-    """Submit each notebook as the student named by its key, run ``nbgrader autograde``, read the gradebook."""
-    for student, notebook in notebooks.items():
-        path = notebook_path(root, "submitted", assignment_id, student)
+    """Submit each notebook as the student named by its key, run ``nbgrader autograde``, read the gradebook.
+
+    Students are dealt round-robin to :func:`shards` of the course, graded in parallel.
+    """
+    courses = shards(root, max(1, min(grading_workers(), len(notebooks))))
+    placed: dict[str, Path] = {}
+    for index, (student, notebook) in enumerate(notebooks.items()):
+        course = placed[student] = courses[index % len(courses)]
+        path = notebook_path(course, "submitted", assignment_id, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, path)
-    run_nbgrader(root, "autograde", assignment_id, "--force")  # grades every submitted student
-    return {student: read_grades(root, assignment_id, student) for student in notebooks}
+    busy = sorted(set(placed.values()))
+    with ThreadPoolExecutor(len(busy)) as pool:
+        list(pool.map(lambda course: run_nbgrader(course, "autograde", assignment_id, "--force"), busy))
+    return {student: read_grades(course, assignment_id, student) for student, course in placed.items()}
 
 
 def read_grades(root: Path, assignment_id: str, student: str) -> Grades:
@@ -233,9 +268,13 @@ def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
 
 def feedback(root: Path, assignment_id: str) -> dict[str, str]:
     """Run ``nbgrader generate_feedback`` for every graded student; student -> the feedback page's text."""
-    run_nbgrader(root, "generate_feedback", assignment_id, "--force")
-    pages = root.glob(f"feedback/*/{assignment_id}/{assignment_id}.html")
-    return {page.parts[-3]: html.unescape(page.read_text()) for page in pages}
+    pages = {}
+    for course in [root, *sorted(root.parent.glob(f"{root.name}-shard*"))]:
+        if any(course.glob(f"autograded/*/{assignment_id}")):
+            run_nbgrader(course, "generate_feedback", assignment_id, "--force")
+            for page in course.glob(f"feedback/*/{assignment_id}/{assignment_id}.html"):
+                pages[page.parts[-3]] = html.unescape(page.read_text())
+    return pages
 
 
 def hidden_test_lines(solution: nbformat.NotebookNode) -> list[str]:
