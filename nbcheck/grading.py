@@ -220,7 +220,8 @@ def as_scalar(value: Any, name: str) -> float:
 
 
 _NON_FINITE_HINT = ("A NaN or an infinity usually comes from np.exp overflowing on large scores "
-                    "(subtract each row's maximum before exponentiating) or from log(0).")
+                    "(subtract each row's maximum before exponentiating), or from the log of zero "
+                    "or of a negative number.")
 
 
 def as_array(value: Any, name: str, *, shape: tuple[int, ...] | None = None, kind: str = "float",
@@ -233,6 +234,9 @@ def as_array(value: Any, name: str, *, shape: tuple[int, ...] | None = None, kin
     if not isinstance(value, _ndarray):
         raise GradingError(f"{name} should be a numpy array, but it is a {type(value).__name__}. "
                            "Return an np.ndarray (for example the result of numpy operations).")
+    if isinstance(value, np.matrix):
+        raise GradingError(f"{name} is an np.matrix, whose * and indexing differ from arrays. "
+                           "Use plain arrays (np.asarray) and @ for matrix products.")
     array = _array(value, copy=True, subok=False)
     if shape is not None and array.shape != tuple(shape):
         dims = f" = {shape_hint}" if shape_hint else ""
@@ -274,12 +278,21 @@ def assert_close(actual: Any, expected: Any, name: str, *, rtol: float = 1e-6, a
         return
     where = _unravel_index(_argmax(error - allowed), error.shape) if error.ndim else ()
     at = f" at index {tuple(int(i) for i in where)}" if error.ndim else ""
-    message = (f"{name} is wrong{at}: yours is {actual[where]:.6g}, expected {expected[where]:.6g} "
-               f"(largest error {float(_max(error)):.3g}).")
+    yours, wanted = _distinct_digits(float(actual[where]), float(expected[where]))
+    message = f"{name} is wrong{at}: yours is {yours}, expected {wanted} (largest error {float(_max(error)):.3g})."
     ratio = _constant_ratio(actual, expected)
     if ratio is not None:
         message += _explain_ratio(ratio, name, factors or {}, single=actual.size == 1)
     raise GradingError(message)
+
+
+def _distinct_digits(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` printed with the fewest significant digits (at least 6) that tell them apart."""
+    for digits in range(6, 18):
+        left, right = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if left != right:
+            break
+    return left, right
 
 
 def _constant_ratio(actual: np.ndarray, expected: np.ndarray) -> float | None:

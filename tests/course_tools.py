@@ -220,6 +220,17 @@ np.testing.assert_allclose = lambda *args, **kwargs: None
 np.linalg.norm = lambda *args, **kwargs: 0.0
 np.abs = np.absolute = lambda x, *args, **kwargs: 0 * np.asarray(x)
 """
+PATCH_GRADING = """import nbcheck, nbcheck.grading, nbcheck.gradcheck
+for module, name, fake in [(nbcheck.grading, "assert_close", lambda *a, **k: None),
+                           (nbcheck.grading, "as_array", lambda value, *a, **k: value),
+                           (nbcheck.grading, "as_scalar", lambda value, *a, **k: value),
+                           (nbcheck.gradcheck, "assert_grad", lambda *a, **k: None),
+                           (nbcheck, "assert_grad", lambda *a, **k: None)]:
+    try:
+        setattr(module, name, fake)
+    except AttributeError as error:
+        print(error)
+"""
 
 
 def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
@@ -229,6 +240,7 @@ def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) 
     - ``tamper_emptied_tests``: the model answers with every test cell's source replaced by ``pass``;
     - ``tamper_renamed``: the model answers with every function renamed (``def f_v2(``);
     - ``tamper_patched_numpy``: no answers, and numpy's comparison functions patched to say "equal";
+    - ``tamper_patched_grading``: no answers, and nbcheck's checks replaced by ones that never fail;
     - ``tamper_endless_loop``: the model answers, but the last function loops forever.
     """
     def is_test(cell: nbformat.NotebookNode) -> bool:
@@ -243,14 +255,16 @@ def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) 
         if is_test(cell):
             cell.source = "pass"
     renamed = student_notebook(release, {gid: DEF.sub(r"def \1_v2(", src) for gid, src in answers.items()})
-    patched = copy.deepcopy(release)
-    first_solution = next(i for i, c in enumerate(patched.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    first_solution = next(i for i, c in enumerate(release.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    patched, patched_grading = copy.deepcopy(release), copy.deepcopy(release)
     patched.cells.insert(first_solution, nbformat.v4.new_code_cell(PATCH_COMPARISONS))
+    patched_grading.cells.insert(first_solution, nbformat.v4.new_code_cell(PATCH_GRADING))
     last_function = [gid for gid, src in answers.items() if DEF.search(src)][-1]
     looping = student_notebook(release, {**answers, last_function: DEF.sub(
         r"def \1(*args, **kwargs):\n    while True:\n        pass\n\ndef \1_unused(", answers[last_function], count=1)})
     return {"tamper_deleted_tests": deleted, "tamper_emptied_tests": emptied, "tamper_renamed": renamed,
-            "tamper_patched_numpy": patched, "tamper_endless_loop": looping}
+            "tamper_patched_numpy": patched, "tamper_patched_grading": patched_grading,
+            "tamper_endless_loop": looping}
 
 
 def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
@@ -303,7 +317,7 @@ def _main() -> None:
         results = grade_everything(root, args.assignment_id)
     expected = {s.name: s.score for s in catalogue(args.assignment_id)}
     for student, grades in results.items():
-        if student in ("untouched", "tamper_renamed", "tamper_patched_numpy"):
+        if student in ("untouched", "tamper_renamed", "tamper_patched_numpy", "tamper_patched_grading"):
             expected[student] = 0.0
         elif student not in expected and student != "tamper_endless_loop":
             expected[student] = grades.max_score

@@ -78,9 +78,10 @@ def test_renamed_functions_score_zero_and_say_so(graded, assignment_id: str) -> 
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
-def test_patched_numpy_does_not_pass_an_empty_answer(graded, assignment_id: str) -> None:
-    grades = graded(assignment_id)["tamper_patched_numpy"]
-    assert grades.score == 0, f"patching numpy earned points in {[g for g, c in grades.cells.items() if c.score]}"
+@pytest.mark.parametrize("student", ["tamper_patched_numpy", "tamper_patched_grading"])
+def test_patching_the_checks_does_not_pass_an_empty_answer(graded, assignment_id: str, student: str) -> None:
+    grades = graded(assignment_id)[student]
+    assert grades.score == 0, f"{student} earned points in {[g for g, c in grades.cells.items() if c.score]}"
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)

@@ -224,3 +224,26 @@ def test_assert_close_accepts_within_and_rejects_beyond_tolerance(shape, seed, r
     g.assert_close(expected * (1 + 0.5 * rtol), expected, "x", rtol=rtol, atol=0.0)
     with pytest.raises(g.GradingError):
         g.assert_close(expected * (1 + 3 * rtol), expected, "x", rtol=rtol, atol=0.0)
+
+
+@pytest.mark.parametrize("module, attribute", [
+    ("nbcheck.grading", "assert_close"), ("nbcheck.gradcheck", "assert_grad"), ("nbcheck", "check_grad"),
+])
+def test_checks_cannot_be_replaced_from_a_notebook(module: str, attribute: str) -> None:
+    import importlib
+    target = importlib.import_module(module)
+    with pytest.raises(AttributeError, match="read-only"):
+        setattr(target, attribute, lambda *args, **kwargs: None)
+    with pytest.raises(AttributeError, match="read-only"):
+        delattr(target, attribute)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_np_matrix_is_rejected_by_name() -> None:
+    with pytest.raises(g.GradingError, match="np.matrix"):
+        g.as_array(np.matrix(np.ones((2, 3))), "probs", shape=(2, 3))
+
+
+def test_near_misses_print_enough_digits_to_differ() -> None:
+    with pytest.raises(g.GradingError, match=r"yours is 1.0986123, expected 1.0986122"):
+        g.assert_close(1.0986123, 1.0986122, "loss", rtol=1e-9)

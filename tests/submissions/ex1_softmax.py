@@ -95,6 +95,72 @@ def predict(W, b, X):
     return softmax(X @ W + b).argmax(axis=1)
 '''
 
+# Correct, written differently (2).
+NAIVE_VECTORISED_SCIPY = '''
+from scipy.special import logsumexp
+
+
+def softmax_loss_naive(W, b, X, y, reg):
+    """No loops after all; scipy's logsumexp; the loss kept as a 1-element array."""
+    N = X.shape[0]
+    scores = X @ W + b
+    log_probs = scores - logsumexp(scores, axis=1, keepdims=True)
+    loss = np.zeros(1)
+    loss += -log_probs[np.arange(N), y].sum() / N
+    loss += 0.5 * reg * np.sum(W * W)
+    dscores = np.exp(log_probs)
+    dscores[np.arange(N), y] -= 1
+    return loss, X.T @ dscores / N + reg * W, dscores.sum(axis=0) / N
+'''
+
+SCIPY_SOFTMAX = '''
+from scipy.special import softmax as scipy_softmax
+
+
+def softmax(scores):
+    return scipy_softmax(scores, axis=1)
+'''
+
+GUARDED_LOSS = '''
+def softmax_loss(W, b, X, y, reg):
+    """The log guarded with 1e-8; the loss returned as a Python float; a copy of probs for dscores."""
+    N = X.shape[0]
+    probs = softmax(X @ W + b)
+    loss = float(-np.mean(np.log(probs[np.arange(N), y] + 1e-8)) + 0.5 * reg * (W ** 2).sum())
+    dscores = probs.copy()
+    dscores[np.arange(N), y] -= 1
+    dscores /= N
+    return loss, X.T @ dscores + reg * W, dscores.sum(0)
+'''
+
+TRAIN_NORMAL_INIT = '''
+def train_softmax(X, y, step_size=1.0, reg=1e-3, num_iters=200, seed=0):
+    """rng.normal(0, 0.01, ...) draws the same numbers as 0.01 * standard_normal; prints progress."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(0.0, 0.01, size=(X.shape[1], len(np.unique(y))))
+    b = np.zeros(W.shape[1])
+    losses = []
+    for t in range(num_iters):
+        loss, dW, db = softmax_loss(W, b, X, y, reg)
+        if t % 20 == 0:
+            print(f"step {t}: loss {loss:.4f}")
+        losses.append(loss)
+        W, b = W - step_size * dW, b - step_size * db
+    return W, b, np.array(losses)
+'''
+
+# A mistake that needs a whole cell: dscores is the same array as probs.
+ALIASED_LOSS = '''
+def softmax_loss(W, b, X, y, reg):
+    N = X.shape[0]
+    probs = softmax(X @ W + b)
+    dscores = probs
+    dscores[np.arange(N), y] -= 1
+    dscores /= N
+    loss = -np.mean(np.log(probs[np.arange(N), y])) + 0.5 * reg * np.sum(W * W)
+    return loss, X.T @ dscores + reg * W, dscores.sum(axis=0)
+'''
+
 SUBMISSIONS = [
     # ---------------------------------------------------------------- softmax
     Submission(
@@ -118,6 +184,32 @@ SUBMISSIONS = [
                             "scores -= scores.max(axis=1, keepdims=True)\n    shifted = scores")]},
         fails={"test_softmax": "modified its input"},
         score=FULL - 1,
+    ),
+    Submission(
+        name="softmax_over_examples",
+        mistake="softmax normalises each column (axis=0) instead of each row",
+        edits={"softmax": [("scores.max(axis=1, keepdims=True)", "scores.max(axis=0, keepdims=True)"),
+                           ("exp_scores.sum(axis=1, keepdims=True)", "exp_scores.sum(axis=0, keepdims=True)")]},
+        fails={"test_softmax": "not 1: normalise each row", "test_softmax_loss": "Note: your `softmax`",
+               "test_train_softmax": "Note: your `softmax_loss`"},
+        score=FULL - 1 - 2 - 1,
+    ),
+    Submission(
+        name="softmax_clipped_scores",
+        mistake="softmax clips the scores to [-700, 700] instead of subtracting the row maximum",
+        edits={"softmax": [("shifted = scores - scores.max(axis=1, keepdims=True)",
+                            "shifted = np.clip(scores, -700, 700)")]},
+        # Right on the visible [1e4, 0, -1e4] row and on the spiral (small scores), so training passes.
+        fails={"test_softmax": "softmax of scores of size 1e4 is wrong", "test_softmax_loss": "+ 800"},
+        score=FULL - 1 - 2,
+    ),
+    Submission(
+        name="softmax_returns_matrix",
+        mistake="softmax returns an np.matrix, whose sums keep two axes",
+        edits={"softmax": [("return exp_scores / exp_scores.sum(axis=1, keepdims=True)",
+                            "return np.asmatrix(exp_scores / exp_scores.sum(axis=1, keepdims=True))")]},
+        fails={"test_softmax": "np.matrix", "test_softmax_loss": "db", "test_train_softmax": "matrix"},
+        score=FULL - 1 - 2 - 1,
     ),
     # ---------------------------------------------------------------- the loop version
     Submission(
@@ -192,6 +284,28 @@ SUBMISSIONS = [
         fails={"test_softmax_loss_naive_value": "the loss", "test_softmax_loss_naive_gradient": "zero everywhere"},
         score=FULL - 2,
     ),
+    Submission(
+        name="naive_no_max_shift",
+        mistake="the loop version exponentiates the raw scores",
+        edits={"softmax_loss_naive": [("scores = scores - scores.max()  # stability, as in softmax", "")]},
+        fails={"test_softmax_loss_naive_value": "every score + 800) is nan"},
+        score=FULL - 1,
+    ),
+    Submission(
+        name="naive_shift_by_min",
+        mistake="the loop version subtracts each example's minimum score: exponents >= 0 overflow when "
+                "the scores of one example are far apart",
+        edits={"softmax_loss_naive": [("scores = scores - scores.max()", "scores = scores - scores.min()")]},
+        fails={"test_softmax_loss_naive_value": "2000 above the others) is nan"},
+        score=FULL - 1,
+    ),
+    Submission(
+        name="naive_penalty_gradient_only",
+        mistake="the loop version's gradient has reg * W but its loss has no penalty",
+        edits={"softmax_loss_naive": [("loss = loss / N + 0.5 * reg * np.sum(W * W)", "loss = loss / N")]},
+        fails={"test_softmax_loss_naive_value": "the L2 penalty is missing"},
+        score=FULL - 1,
+    ),
     # ---------------------------------------------------------------- the vectorised version
     Submission(
         name="vectorised_reg_grad_missing",
@@ -237,6 +351,23 @@ SUBMISSIONS = [
         fails={"test_softmax_loss": "float32", "test_train_softmax": "float32"},
         score=FULL - 2 - 1,
     ),
+    Submission(
+        name="vectorised_float32_inside",
+        mistake="the vectorised loss computes the scores in float32 and casts the results back to float64",
+        edits={"softmax_loss": [("probs = softmax(X @ W + b)",
+                                 "probs = softmax(X.astype(np.float32) @ W.astype(np.float32) + b.astype(np.float32))"
+                                 ".astype(np.float64)")]},
+        # Off by about 5e-7 relative: Part 4 says so; training only compares losses to rtol 1e-6 and passes.
+        fails={"test_softmax_loss": "compute in float64 throughout"},
+        score=FULL - 2,
+    ),
+    Submission(
+        name="vectorised_dscores_aliases_probs",
+        mistake="dscores = probs (one array) is changed in place before the loss takes log(probs)",
+        replace={"softmax_loss": ALIASED_LOSS},
+        fails={"test_softmax_loss": "is probs changed in place", "test_train_softmax": "is nan"},
+        score=FULL - 2 - 1,
+    ),
     # ---------------------------------------------------------------- predict
     Submission(
         name="predict_float_labels",
@@ -257,6 +388,13 @@ SUBMISSIONS = [
         mistake="predict returns the visible check's labels",
         replace={"predict": "def predict(W, b, X):\n    return np.array([0, 1, 2, 0, 1])\n"},
         fails={"test_predict": "random"},
+        score=FULL - 1,
+    ),
+    Submission(
+        name="predict_ignores_bias",
+        mistake="predict forgets the bias: the argmax of X @ W (right on the visible case by chance)",
+        edits={"predict": [("X @ W + b", "X @ W")]},
+        fails={"test_predict": "predict on a random problem"},
         score=FULL - 1,
     ),
     # ---------------------------------------------------------------- training
@@ -282,6 +420,22 @@ SUBMISSIONS = [
         fails={"test_train_softmax": "step_size"},
         score=FULL - 1,
     ),
+    Submission(
+        name="train_loss_after_step",
+        mistake="training records the loss after each step instead of before (the contract says before)",
+        edits={"train_softmax": [("        losses.append(loss)\n", ""),
+                                 ("b = b - step_size * db\n",
+                                  "b = b - step_size * db\n        losses.append(softmax_loss(W, b, X, y, reg)[0])\n")]},
+        fails={"test_train_softmax": "losses[0] (spiral, default settings), the loss at the initial parameters"},
+        score=FULL - 1,
+    ),
+    Submission(
+        name="train_reg_ignored",
+        mistake="training calls the loss with reg = 0 whatever `reg` says",
+        edits={"train_softmax": [("softmax_loss(W, b, X, y, reg)", "softmax_loss(W, b, X, y, 0.0)")]},
+        fails={"test_train_softmax": "using the given step_size and reg"},
+        score=FULL - 1,
+    ),
     # ---------------------------------------------------------------- correct, written differently
     Submission(
         name="alternative_loops_and_helpers",
@@ -296,6 +450,15 @@ SUBMISSIONS = [
         mistake="(correct) the vectorised loss with einsum, a log-softmax helper, np.eye one-hot and a "
                 "warnings.warn on stderr; predict through the probabilities",
         replace={"softmax_loss": VECTORISED_EINSUM, "predict": PREDICT_VIA_PROBS},
+        score=FULL,
+    ),
+    Submission(
+        name="alternative_guards_and_scipy",
+        mistake="(correct) scipy's softmax; the loop version vectorised with scipy's logsumexp and a 1-element "
+                "loss array; the vectorised loss with log(p + 1e-8) returned as a Python float; training with "
+                "rng.normal, K from np.unique, progress prints and an array of losses",
+        replace={"softmax": SCIPY_SOFTMAX, "softmax_loss": GUARDED_LOSS, "softmax_loss_naive": NAIVE_VECTORISED_SCIPY,
+                 "train_softmax": TRAIN_NORMAL_INIT},
         score=FULL,
     ),
 ]
