@@ -208,7 +208,7 @@ SUBMISSIONS = [
         mistake="softmax returns an np.matrix, whose sums keep two axes",
         edits={"softmax": [("return exp_scores / exp_scores.sum(axis=1, keepdims=True)",
                             "return np.asmatrix(exp_scores / exp_scores.sum(axis=1, keepdims=True))")]},
-        fails={"test_softmax": "np.matrix", "test_softmax_loss": "db", "test_train_softmax": "matrix"},
+        fails={"test_softmax": "np.matrix", "test_softmax_loss": "np.matrix", "test_train_softmax": "matrix"},
         score=FULL - 1 - 2 - 1,
     ),
     # ---------------------------------------------------------------- the loop version
