@@ -14,10 +14,10 @@ c.CourseDirectory.course_id = "backprop-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Every exercise test cell runs in a few seconds at most;
-# 120 s is ample for a slow laptop yet ends an infinite loop quickly. The tests' own helpers
-# stop a single student call after 10 s with a message first.
-c.Execute.timeout = 120
+# Every cell of an exercise, the student's demos included, runs in a few seconds; 60 s is
+# ample for a slow laptop yet ends an endless loop in an ungraded cell soon, and the grader
+# goes on with the next cell. Inside test cells the helpers stop a student call after 10 s.
+c.Execute.timeout = 60
 
 # Tracebacks in the graded notebook show only "GradingError: <what is wrong>": the default
 # context would print the surrounding test lines, hidden ones included, into the feedback.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -142,7 +143,7 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
                 "in its cell with your code, run the cell, then run this test again.") from None
         except Exception as error:
             raise GradingError(
-                f"`{name}` raised {type(error).__name__}: {error}. It was called with "
+                f"`{name}` raised {type(error).__name__}: {error}{_student_line(error)}. It was called with "
                 f"{describe_arguments(args, kwargs)}.") from error
         names = argument_names(args, kwargs)
         for arg_name, old, new in zip(names, before, values):
@@ -157,6 +158,19 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
     call.__doc__ = function.__doc__
     call.__wrapped__ = function
     return call
+
+
+def _student_line(error: BaseException) -> str:
+    """', at `<code>` in `<function>`' for the innermost traceback frame in notebook code, if any."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not (f.filename.startswith("<frozen") or "site-packages" in f.filename
+                      or f.filename.startswith(_PACKAGE_DIR))]
+    if not frames or not frames[-1].line:
+        return ""
+    return f", at `{frames[-1].line.strip()}` in `{frames[-1].name}`"
+
+
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0]
 
 
 def _raising_function(error: BaseException) -> str | None:
@@ -232,7 +246,8 @@ def as_array(value: Any, name: str, *, shape: tuple[int, ...] | None = None, kin
     dtype (labels, predictions). ``shape_hint`` names the dimensions, e.g. "(D, K)".
     """
     if not isinstance(value, _ndarray):
-        raise GradingError(f"{name} should be a numpy array, but it is a {type(value).__name__}. "
+        of_shape = f" of shape {tuple(shape)}" if shape is not None else ""
+        raise GradingError(f"{name} should be a numpy array{of_shape}, but it is a {type(value).__name__}. "
                            "Return an np.ndarray (for example the result of numpy operations).")
     if isinstance(value, np.matrix):
         raise GradingError(f"{name} is an np.matrix, whose * and indexing differ from arrays. "
@@ -282,7 +297,7 @@ def assert_close(actual: Any, expected: Any, name: str, *, rtol: float = 1e-6, a
     message = f"{name} is wrong{at}: yours is {yours}, expected {wanted} (largest error {float(_max(error)):.3g})."
     ratio = _constant_ratio(actual, expected)
     if ratio is not None:
-        message += _explain_ratio(ratio, name, factors or {}, single=actual.size == 1)
+        message += _explain_ratio(ratio, factors or {}, single=actual.size == 1)
     raise GradingError(message)
 
 
@@ -308,7 +323,7 @@ def _constant_ratio(actual: np.ndarray, expected: np.ndarray) -> float | None:
     return None
 
 
-def _explain_ratio(ratio: float, name: str, factors: Mapping[str, float], single: bool) -> str:
+def _explain_ratio(ratio: float, factors: Mapping[str, float], single: bool) -> str:
     """Name the known factor (zero, sign, 2, 1/2 or a named size such as N) the answer is off by.
 
     An unknown ratio is reported only for arrays off by the same factor everywhere: for a
@@ -322,7 +337,7 @@ def _explain_ratio(ratio: float, name: str, factors: Mapping[str, float], single
         known[1.0 / float(value)] = f"1/({label})"
     for value, label in known.items():
         if abs(ratio - value) <= 1e-6 * max(1.0, abs(value)):
-            return f" Yours is exactly {value:.4g} × the expected {name}: {label}."
+            return f" Yours is exactly {value:.4g} × the expected value: {label}."
     if single or abs(ratio - 1.0) < 1e-2:
         return ""
-    return f" Yours is {ratio:.4g} × the expected {name} everywhere."
+    return f" Yours is {ratio:.4g} × the expected value everywhere."

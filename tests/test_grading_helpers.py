@@ -56,7 +56,8 @@ def test_exception_names_type_and_inputs(notebook) -> None:
     def softmax(scores):
         return scores @ np.ones((4, 4))
     notebook("softmax", softmax)
-    with pytest.raises(g.GradingError, match=r"raised ValueError.*shape \(2, 3\)"):
+    with pytest.raises(g.GradingError, match=r"raised ValueError.*at `return scores @ np.ones\(\(4, 4\)\)` "
+                                             r"in `softmax`.*shape \(2, 3\)"):
         g.student_function("softmax")(np.zeros((2, 3)))
 
 
@@ -116,7 +117,7 @@ def test_a_stored_wrapper_is_not_wrapped_again(notebook) -> None:
 
 
 @pytest.mark.parametrize("value, message", [
-    ([1.0, 2.0], "should be a numpy array, but it is a list"),
+    ([1.0, 2.0], r"should be a numpy array of shape \(2, 3\), but it is a list"),
     (np.ones((3, 2)), r"shape \(3, 2\) but should have shape \(2, 3\) = \(D, K\). It looks transposed"),
     (np.ones(6), "right number of entries"),
     (np.ones((2, 3), dtype=np.float32), "dtype float32 but should be float64"),
@@ -185,7 +186,7 @@ def test_unpack() -> None:
 @pytest.mark.parametrize("factor, words", [
     (-1.0, "sign error"), (2.0, "factor of 2"), (0.5, "factor of 1/2"),
     (50.0, "N, the number of examples"), (1 / 50, r"1/\(N, the number of examples\)"),
-    (0.0, "zero everywhere"), (3.7, "3.7 × the expected dW everywhere"),
+    (0.0, "zero everywhere"), (3.7, "3.7 × the expected value everywhere"),
 ])
 def test_assert_close_names_a_constant_factor(factor, words) -> None:
     expected = np.random.default_rng(0).standard_normal((4, 3))
@@ -197,7 +198,7 @@ def test_assert_close_says_nothing_vague_about_a_single_number() -> None:
     with pytest.raises(g.GradingError) as caught:
         g.assert_close(1.2, 1.1, "loss")
     assert "×" not in str(caught.value)
-    with pytest.raises(g.GradingError, match="Yours is exactly 2 × the expected loss: a factor of 2"):
+    with pytest.raises(g.GradingError, match="Yours is exactly 2 × the expected value: a factor of 2"):
         g.assert_close(2.2, 1.1, "loss")
 
 
