@@ -130,6 +130,7 @@ class Grades:
     score: float
     max_score: float
     cells: dict[str, CellGrade] = field(default_factory=dict)
+    problem: str = ""  # why the submission could not be built from the catalogue, if it could not
 
     def failed(self) -> dict[str, str]:
         return {gid: c.error for gid, c in self.cells.items() if c.score < c.max_score}
@@ -275,9 +276,13 @@ def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
     answers = model_answers(solution)
     notebooks = {"model_solution": student_notebook(release, answers), "untouched": release,
                  **tampered_notebooks(release, answers)}
+    stale = {}
     for submission in catalogue(assignment_id):
-        notebooks[submission.name] = student_notebook(release, apply_submission(answers, submission))
-    return autograde(root, assignment_id, notebooks)
+        try:
+            notebooks[submission.name] = student_notebook(release, apply_submission(answers, submission))
+        except (KeyError, ValueError) as error:  # the solution changed under the entry: report it, grade the rest
+            stale[submission.name] = Grades(float("nan"), float("nan"), problem=str(error))
+    return {**autograde(root, assignment_id, notebooks), **stale}
 
 
 def feedback(root: Path, assignment_id: str) -> dict[str, str]:
@@ -323,6 +328,9 @@ def _main() -> None:
             expected[student] = grades.max_score
         want = expected.get(student)
         ok = 0 < grades.score < grades.max_score if want is None else grades.score == want
+        if grades.problem:
+            print(f"BAD {student:40s} not graded: {grades.problem}")
+            continue
         print(f"{'ok ' if ok else 'BAD'} {student:40s} {grades.score:g}/{grades.max_score:g} "
               f"(expected {'partial credit' if want is None else f'{want:g}'})")
         for grade_id, reason in grades.failed().items():

@@ -101,6 +101,7 @@ SUBMISSIONS = [(a, s) for a in ASSIGNMENTS for s in catalogue(a)]
                          ids=[f"{a}-{s.name}" for a, s in SUBMISSIONS])
 def test_known_submission_gets_its_score(graded, assignment_id: str, submission) -> None:
     grades = graded(assignment_id)[submission.name]
+    assert not grades.problem, f"tests/submissions/{assignment_id}.py no longer fits the solution: {grades.problem}"
     failed = grades.failed()
     assert set(failed) == set(submission.fails), (
         f"{submission.mistake}: expected to fail {sorted(submission.fails)}, failed {sorted(failed)}: {failed}")
