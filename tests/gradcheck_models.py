@@ -30,6 +30,23 @@ Model = tuple[Callable, Callable, dict[str, np.ndarray], dict[str, Any]]
 # --------------------------------------------------------------------------- data
 
 
+def _upstream_gradient(probs: np.ndarray, y: np.ndarray, bug: str | None) -> np.ndarray:
+    """dL/dscores = (probs - onehot(y)) / N, (N, K), with the bugs that corrupt it shared by every model."""
+    N = len(y)
+    ds = probs.copy()
+    ds[np.arange(N), y] -= 1
+    if bug == "first_example_only":
+        ds[1:] = 0
+    if bug == "one_example_missing":
+        ds[-1] = 0
+    if bug == "sign_flip":
+        ds = -ds
+    ds = ds if bug == "missing_1_over_N" else ds / N
+    if bug == "double_1_over_N":
+        ds = ds / N
+    return ds
+
+
 def make_data(regime: str, rng: np.random.Generator, N: int, D: int, C: int) -> tuple[np.ndarray, np.ndarray]:
     X = rng.standard_normal((N, D))
     if regime == "exact_kink":
@@ -78,17 +95,7 @@ def softmax_model(regime: str, rng: np.random.Generator, bug: str = "correct", N
     def f(p):
         W, b = p["W"], p["b"]
         probs, loss = forward(p)
-        ds = probs.copy()
-        ds[np.arange(N), y] -= 1
-        if bug == "first_example_only":
-            ds[1:] = 0
-        if bug == "one_example_missing":
-            ds[-1] = 0
-        if bug == "sign_flip":
-            ds = -ds
-        ds = ds if bug == "missing_1_over_N" else ds / N
-        if bug == "double_1_over_N":
-            ds = ds / N
+        ds = _upstream_gradient(probs, y, bug)
         dW = X.T @ ds
         dW = dW + {"reg_missing": 0.0, "reg_half": 0.5, "reg_double": 2.0}.get(bug, 1.0) * reg * W
         db = ds.sum(axis=0)
@@ -140,17 +147,7 @@ def two_layer_model(regime: str, rng: np.random.Generator, bug: str = "correct",
     def f(p):
         W1, b1, W2, b2 = p["W1"], p["b1"], p["W2"], p["b2"]
         z1, h1, probs, loss = forward(p)
-        ds = probs.copy()
-        ds[np.arange(N), y] -= 1
-        if bug == "first_example_only":
-            ds[1:] = 0
-        if bug == "one_example_missing":
-            ds[-1] = 0
-        if bug == "sign_flip":
-            ds = -ds
-        ds = ds if bug == "missing_1_over_N" else ds / N
-        if bug == "double_1_over_N":
-            ds = ds / N
+        ds = _upstream_gradient(probs, y, bug)
         r = {"reg_missing": 0.0, "reg_half": 0.5, "reg_double": 2.0}.get(bug, 1.0) * reg
         dW2 = (z1 if bug == "preactivation_as_output" else h1).T @ ds + r * W2
         db2 = ds.mean(axis=0) if bug == "bias_averaged" else ds.sum(axis=0)
