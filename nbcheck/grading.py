@@ -14,6 +14,7 @@ comparison, so an object whose ``==`` always answers True cannot pass.
 from __future__ import annotations
 
 import inspect
+import os
 import signal
 import sys
 import traceback
@@ -37,6 +38,8 @@ _unravel_index = np.unravel_index
 _array_equal = np.array_equal
 _float_value = float.__float__
 _int_value = int.__index__
+
+_PACKAGE_DIR = os.path.dirname(__file__)  # frames in nbcheck itself are not the student's code
 
 
 class GradingError(AssertionError):
@@ -121,11 +124,15 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
         raise GradingError(f"`{name}` should be a function, but it is a {type(function).__name__}.")
 
     def argument_names(args: tuple, kwargs: dict) -> list[str]:
+        """Names for ``args`` then ``kwargs``, in that order, as the student's signature calls them."""
         try:
-            bound = inspect.signature(function).bind(*args, **kwargs)
-            return list(bound.arguments)
+            parameters = [p for p in inspect.signature(function).parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
-            return [f"argument {i + 1}" for i in range(len(args))] + list(kwargs)
+            parameters = []
+        positional = [p.name for p in parameters[:len(args)]]
+        positional += [f"argument {i + 1}" for i in range(len(positional), len(args))]
+        return positional + list(kwargs)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         values = list(args) + list(kwargs.values())
@@ -168,9 +175,6 @@ def _student_line(error: BaseException) -> str:
     if not frames or not frames[-1].line:
         return ""
     return f", at `{frames[-1].line.strip()}` in `{frames[-1].name}`"
-
-
-_PACKAGE_DIR = __file__.rsplit("/", 1)[0]
 
 
 def _raising_function(error: BaseException) -> str | None:

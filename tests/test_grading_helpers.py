@@ -79,6 +79,15 @@ def test_in_place_modification_inside_a_dict(notebook) -> None:
         g.student_function("step")({"W": np.ones(3)})
 
 
+def test_in_place_modification_of_a_keyword_argument_is_named(notebook) -> None:
+    def train(X, y, step_size=1.0, params=None):
+        params["W"] -= step_size
+        return params
+    notebook("train", train)
+    with pytest.raises(g.GradingError, match="modified its input `params` in place"):
+        g.student_function("train")(np.ones(2), np.zeros(2), params={"W": np.ones(3)}, step_size=0.5)
+
+
 def test_pure_function_passes_through(notebook) -> None:
     notebook("double", lambda x: 2 * x)
     x = np.arange(3.0)
