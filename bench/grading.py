@@ -38,7 +38,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = course_tools.make_course(Path(tmp) / "course")
         for assignment_id in course_tools.assignment_ids():
-            solution = nbformat.read(course_tools.REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", 4)
+            solution = nbformat.read(course_tools.notebook_path(course_tools.REPO, "solutions", assignment_id), 4)
             release = nbformat.read(course_tools.notebook_path(root, "exercises", assignment_id), 4)
             notebook = course_tools.student_notebook(release, course_tools.model_answers(solution))
 

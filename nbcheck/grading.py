@@ -14,15 +14,15 @@ comparison, so an object whose ``==`` always answers True cannot pass.
 from __future__ import annotations
 
 import inspect
-import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
+
+from nbcheck.gradcheck.probing import student_frame
 
 # Bound at import: the comparisons below must not see a student's monkey-patching.
 _asarray = np.asarray
@@ -38,8 +38,6 @@ _unravel_index = np.unravel_index
 _array_equal = np.array_equal
 _float_value = float.__float__
 _int_value = int.__index__
-
-_PACKAGE_DIR = os.path.dirname(__file__)  # frames in nbcheck itself are not the student's code
 
 
 class GradingError(AssertionError):
@@ -169,12 +167,10 @@ def student_function(name: str, *, time_limit: float | None = 10.0) -> Callable[
 
 def _student_line(error: BaseException) -> str:
     """', at `<code>` in `<function>`' for the innermost traceback frame in notebook code, if any."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not (f.filename.startswith("<frozen") or "site-packages" in f.filename
-                      or f.filename.startswith(_PACKAGE_DIR))]
-    if not frames or not frames[-1].line:
+    frame = student_frame(error)
+    if frame is None or not frame.line:
         return ""
-    return f", at `{frames[-1].line.strip()}` in `{frames[-1].name}`"
+    return f", at `{frame.line.strip()}` in `{frame.name}`"
 
 
 def _raising_function(error: BaseException) -> str | None:

@@ -271,7 +271,7 @@ def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) 
 def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
     """Autograde the model solution, the untouched exercise, the tampered notebooks
     (:func:`tampered_notebooks`) and every catalogued submission, in one :func:`autograde` call."""
-    solution = nbformat.read(REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    solution = nbformat.read(notebook_path(REPO, "solutions", assignment_id), as_version=4)
     release = nbformat.read(notebook_path(root, "exercises", assignment_id), as_version=4)
     answers = model_answers(solution)
     notebooks = {"model_solution": student_notebook(release, answers), "untouched": release,

@@ -117,7 +117,7 @@ def test_feedback_gives_reasons_but_not_hidden_tests(course: Path, graded, assig
     results = graded(assignment_id)
     pages = course_tools.feedback(course, assignment_id)
     assert set(pages) == set(results), f"feedback missing for {sorted(set(results) - set(pages))}"
-    solution = nbformat.read(course_tools.REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", as_version=4)
+    solution = nbformat.read(course_tools.notebook_path(course_tools.REPO, "solutions", assignment_id), as_version=4)
     # Lines a student may legitimately show: the released notebook's and the model answers'.
     public = "\n".join([c.source for c in nbformat.read(
         course_tools.notebook_path(course, "exercises", assignment_id), as_version=4).cells]

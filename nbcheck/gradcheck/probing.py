@@ -83,18 +83,19 @@ def dot(x: np.ndarray, y: np.ndarray) -> float:
 # --------------------------------------------------------------------------- conversion
 
 
-def _student_frame(exc: BaseException) -> traceback.FrameSummary | None:
-    """The innermost traceback frame that is not numpy's or nbcheck's own code."""
+def student_frame(exc: BaseException) -> traceback.FrameSummary | None:
+    """The innermost traceback frame in the student's code: not numpy's, another installed
+    library's, Python's frozen internals, or nbcheck's own."""
     frames = [
         fr for fr in traceback.extract_tb(exc.__traceback__)
-        if not fr.filename.startswith(_NUMPY_DIR) and not fr.filename.startswith(_PACKAGE_DIR)
+        if not (fr.filename.startswith((_NUMPY_DIR, _PACKAGE_DIR, "<frozen")) or "site-packages" in fr.filename)
     ]
     return frames[-1] if frames else None
 
 
 def where_in_student_code(exc: BaseException) -> str:
     """' at line 7: `scores = X @ W`' for the student's line that raised, or ''."""
-    fr = _student_frame(exc)
+    fr = student_frame(exc)
     if fr is None:
         return ""
     line = (fr.line or linecache.getline(fr.filename, fr.lineno or 0)).strip()
