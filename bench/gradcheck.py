@@ -152,6 +152,16 @@ BASELINES = {"cs231n full": _crash_is_failure(cs231n_full), "cs231n sparse": _cr
 METHODS = ["nbcheck", *BASELINES]
 
 
+def run_method(method, f, loss_fn, params, rng, hints, seed):
+    """Run one checker: (status, evaluations, nbcheck's report or None, seconds)."""
+    t0 = time.perf_counter()
+    if method == "nbcheck":
+        status, evals, report = nbcheck(f, loss_fn, params, rng, hints, seed)
+    else:
+        (status, evals), report = BASELINES[method](f, loss_fn, params, rng), None
+    return status, evals, report, time.perf_counter() - t0
+
+
 def run_catalogue(seeds: int, bug_seeds: int) -> dict:
     """stats[(method, regime)] → counters; also per-bug diagnosis for nbcheck."""
     stats = defaultdict(lambda: defaultdict(float))
@@ -166,12 +176,7 @@ def run_catalogue(seeds: int, bug_seeds: int) -> dict:
                 f, loss_fn, params, hints = build(m, regime, seed)
                 for method in METHODS:
                     rng = np.random.default_rng(seed)
-                    t0 = time.perf_counter()
-                    if method == "nbcheck":
-                        status, evals, report = nbcheck(f, loss_fn, params, rng, hints, seed)
-                    else:
-                        status, evals = BASELINES[method](f, loss_fn, params, rng)
-                    dt = time.perf_counter() - t0
+                    status, evals, report, dt = run_method(method, f, loss_fn, params, rng, hints, seed)
                     s = stats[(method, regime)]
                     kind = "harmless" if m.harmless else "bug"
                     s[f"{kind}_runs"] += 1
@@ -257,12 +262,7 @@ def run_scale(sizes: list[tuple[tuple[int, ...], int, int]]) -> list[str]:
                             row["seconds"] += 2 * P * t_loss + t_f
                             row["estimated"] = 1
                         continue
-                    t0 = time.perf_counter()
-                    if method == "nbcheck":
-                        status, evals, _ = nbcheck(f, loss_fn, params, rng, hints, seed)
-                    else:
-                        status, evals = BASELINES[method](f, loss_fn, params, rng)
-                    dt = time.perf_counter() - t0
+                    status, evals, _, dt = run_method(method, f, loss_fn, params, rng, hints, seed)
                     if bug == "correct":
                         row["fa"] += status == "fail"
                         row["evals"] += evals
