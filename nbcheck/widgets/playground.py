@@ -26,7 +26,6 @@ kernel's own asyncio loop runs the chunks (no threads, so no races with the cont
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,14 +38,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from nbcheck.data import DATASETS
+from nbcheck.widgets.render import CLASS_COLOURS, region_colours, render_png, running_loop
 
 Params = dict[str, np.ndarray]
-
-# One colour per class (the first three match matplotlib's Set1 red, blue, green).
-CLASS_COLOURS = np.array([[0.89, 0.10, 0.11], [0.22, 0.49, 0.72], [0.30, 0.69, 0.29],
-                          [0.60, 0.31, 0.64], [1.00, 0.50, 0.00]])
-_PNG_OPTIONS = {"compress_level": 1}  # ~20% faster than the default level 6; the bytes stay small
-
 
 @dataclass(frozen=True)
 class Model:
@@ -63,36 +57,6 @@ class Model:
     init: Callable[[int, int, int, int], Params]
     step: Callable[[Params, np.ndarray, np.ndarray, float, float], tuple[Params, float]]
     scores: Callable[[Params, np.ndarray], np.ndarray]
-
-
-def region_colours(scores: np.ndarray) -> np.ndarray:
-    """Colour each point by its predicted class, paler where the prediction is less sure.
-
-    Args:
-        scores: (G, K) class scores of G grid points, K ≥ 2.
-
-    Returns:
-        (G, 3) RGB values in [0, 1]: the colour of class argmax_k s_k mixed with white,
-        with weight 0.25 + 0.5·tanh(s_(1) − s_(2)) (the margin between the two best scores).
-    """
-    top_two = np.sort(scores, axis=1)[:, -2:]
-    strength = 0.25 + 0.5 * np.tanh(top_two[:, 1] - top_two[:, 0])
-    colour = CLASS_COLOURS[np.argmax(scores, axis=1) % len(CLASS_COLOURS)]
-    return 1.0 - strength[:, None] * (1.0 - colour)
-
-
-def _render(figure: Figure) -> bytes:
-    """The figure as PNG bytes (Agg, off-screen)."""
-    buffer = io.BytesIO()
-    figure.canvas.print_png(buffer, pil_kwargs=_PNG_OPTIONS)
-    return buffer.getvalue()
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 class Playground:
@@ -133,7 +97,7 @@ class Playground:
         self.models = dict(models)
         self.datasets = dict(DATASETS if datasets is None else datasets)
         self.seed = seed
-        self.live = _running_loop() is not None if live is None else live
+        self.live = running_loop() is not None if live is None else live
         self.frame_interval = frame_interval
         self.first_steps = first_steps
         self.chunks = chunks
@@ -283,7 +247,7 @@ class Playground:
         if self.diverged:
             self.status.value += f"   diverged at step {len(self.losses)}: lower the step size"
         self.region_axes.set_title(f"decision regions (accuracy {accuracy:.0%})", fontsize=10)
-        self.image.value = _render(self.figure)
+        self.image.value = render_png(self.figure)
         self.frames += 1
         self._last_frame = time.perf_counter()
 
@@ -367,7 +331,7 @@ class CurveFitDemo:
         self.error_points.set_data([k for k, _ in tried], [max(e, 1e-6) for _, e in tried])
         self.error_axes.relim()
         self.error_axes.autoscale_view()
-        self.image.value = _render(self.figure)
+        self.image.value = render_png(self.figure)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
