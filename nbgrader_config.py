@@ -3,7 +3,16 @@
 nbgrader's "source" step is solutions/ (the instructor's notebooks with solutions and hidden
 tests) and its "release" step is exercises/ (what students get). Collected work goes to the
 default submitted/, autograded/ and feedback/ folders, which are not committed.
+
+Autograde runs the student's cells in a sandboxed kernel and every test cell in nbcheck's judge,
+a separate process the student's code cannot reach (see nbcheck/judge/ and the README).
 """
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, LimitOutput,
+                                    OverwriteKernelspec, SaveAutoGrades)
+
+from nbcheck.judge.autograde import DeduplicateIds, JudgedExecute, OverwriteCells
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
@@ -14,24 +23,30 @@ c.CourseDirectory.course_id = "backprop-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Every cell of an exercise, the student's demos included, runs in a few seconds; 60 s is
-# ample for a slow laptop yet ends an endless loop in an ungraded cell soon, and the grader
-# goes on with the next cell. Inside test cells the helpers stop a student call after 10 s.
-c.Execute.timeout = 60
+# Autograde: nbgrader's pipeline with three pieces replaced by nbcheck's. JudgedExecute runs the
+# notebook (student cells in a sandbox, test cells in the judge); DeduplicateIds and OverwriteCells
+# keep a notebook with a duplicated or deleted cell gradable.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [JudgedExecute, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+# A renamed notebook (ex1_softmax-Copy1.ipynb) is graded in place of the missing one.
+c.Autograde.pre_convert_hook = "nbcheck.judge.autograde.grade_renamed_notebooks"
 
-# Tracebacks in the graded notebook show only "GradingError: <what is wrong>": the default
-# context would print the surrounding test lines, hidden ones included, into the feedback.
-c.Execute.extra_arguments = ["--InteractiveShell.xmode=Minimal"]
+# The limits of the student's code during autograde (these are the defaults). Every cell of an
+# exercise, the demos included, runs in a few seconds; a student cell that runs longer than 60 s is
+# interrupted and the grader goes on. Each call that a test makes gets 10 s.
+c.JudgedExecute.timeout = 60
+c.JudgedExecute.notebook_timeout = 600
+c.JudgedExecute.memory_limit = 2 << 30
 
 # A student who deletes or renames a test cell still gets that test run, and scored.
 c.OverwriteCells.add_missing_cells = True
 
-# nbgrader fails a test cell that wrote anything to stderr. Our tests signal failure only by
-# raising, so a correct answer that triggers a warning (warnings.warn, logging.warning, a print
-# to sys.stderr) must keep its points: every stderr output is removed before scoring.
-# Both settings are needed: `pattern` alone does nothing.
-c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"[\s\S]"
+# Each exercise keeps its answer key (references, known mistakes, hidden cases) in one locked cell
+# whose content is all hidden; only the judge runs it. nbgrader would otherwise insist that hidden
+# regions sit in test cells.
+c.ClearHiddenTests.enforce_metadata = False
 
 # Feedback shows each test's outcome and message, but not the hidden tests' source, which
 # holds the reference answers. Same preprocessors as nbgrader's default, plus ClearHiddenTests.

@@ -1,0 +1,116 @@
+"""The judge's agent inside the student's kernel: it calls the student's code when the judge asks.
+
+Loaded as an IPython extension when the sandboxed kernel starts (:mod:`nbcheck.judge.kernel`), it
+registers the comm target ``nbcheck.judge``. Each request names an operation: look up a name, call
+a function (by name or by handle), read an attribute, or apply an operator; the arguments are
+plain data and handles (:mod:`nbcheck.judge.wire`). The reply is the result as plain data, the
+handles of objects that are not plain data, or a description of what went wrong.
+
+Nothing here is trusted. The student's code runs in this process and can change any of it; what
+the agent replies is only ever treated as the student's answer, checked by the judge in its own
+process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from typing import Any
+
+from nbcheck.grading.calls import describe_failure, modified_argument, snapshot
+from nbcheck.judge import wire
+
+TARGET = "nbcheck.judge"
+OPERATORS = {"add", "sub", "mul", "truediv", "matmul", "pow", "getitem", "neg"}
+
+
+class Agent:
+    """Serves the judge's requests against the notebook namespace ``namespace``."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+        self.objects: dict[int, Any] = {}
+        self.ids = itertools.count(1)
+
+    def handle(self, request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        """The reply (tree, buffers) to one request."""
+        try:
+            op = request["op"]
+            if op == "release":
+                for handle_id in request.get("handles", []):
+                    self.objects.pop(handle_id, None)
+                return {"ok": True, "value": None}, []
+            if op == "lookup":
+                return self.lookup(request["name"]), []
+            args = wire.decode(request.get("args", {"$list": []}), buffers, self.resolve)
+            kwargs = wire.decode(request.get("kwargs", {"$dict": []}), buffers, self.resolve)
+            if op == "call":
+                function = self.target(request)
+                if "method" in request:
+                    function = getattr(function, request["method"])
+            elif op == "operator" and request.get("name") in OPERATORS:
+                function = getattr(operator, request["name"])
+            elif op == "getattr":
+                function, args = getattr, [self.target(request), request["attribute"]]
+            else:
+                return {"ok": False, "failure": {"type": "ProtocolError", "message": f"unknown request {op!r}"}}, []
+        except LookupError as error:
+            return {"ok": False, "gone": str(error)}, []
+        except Exception as error:  # a malformed request: the judge's fault, or a tampered agent
+            return {"ok": False, "failure": {"type": "ProtocolError", "message": str(error)[:500]}}, []
+        return self.call(function, args, kwargs, check_inputs=request.get("check_inputs", False))
+
+    def call(self, function: Any, args: list[Any], kwargs: dict[str, Any],
+             check_inputs: bool) -> tuple[dict[str, Any], list[bytes]]:
+        before = [snapshot(v) for v in list(args) + list(kwargs.values())] if check_inputs else []
+        try:
+            result = function(*args, **kwargs)
+        except KeyboardInterrupt:
+            return {"ok": False, "interrupted": True}, []
+        except BaseException as error:  # SystemExit and friends are the student's doing too
+            return {"ok": False, "failure": describe_failure(error)}, []
+        if check_inputs:
+            argument = modified_argument(function, args, kwargs, before)
+            if argument is not None:
+                return {"ok": False, "modified": argument}, []
+        try:
+            tree, buffers = wire.encode(result, keep=self.keep)
+        except wire.WireError as error:
+            return {"ok": False, "failure": {"type": "ValueError", "message": f"the result cannot be checked: {error}"}}, []
+        return {"ok": True, "value": tree}, buffers
+
+    def lookup(self, name: str) -> dict[str, Any]:
+        if name not in self.namespace:
+            return {"ok": True, "value": None, "defined": False}
+        value = self.namespace[name]
+        return {"ok": True, "value": None, "defined": True, "callable": callable(value), "type": type(value).__name__}
+
+    def target(self, request: dict[str, Any]) -> Any:
+        if "name" in request:
+            return self.namespace[request["name"]]
+        return self.resolve({"$handle": request["handle"]})
+
+    def resolve(self, tree: dict[str, Any]) -> Any:
+        handle_id = tree["$handle"]
+        if handle_id not in self.objects:
+            raise LookupError(f"object {handle_id} no longer exists")
+        return self.objects[handle_id]
+
+    def keep(self, obj: Any) -> dict[str, Any]:
+        handle_id = next(self.ids)
+        self.objects[handle_id] = obj
+        return {"$handle": handle_id, "type": type(obj).__name__}
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register the comm target on the kernel that ``shell`` belongs to."""
+    agent = Agent(shell.user_ns)
+
+    def on_open(comm: Any, message: dict[str, Any]) -> None:
+        @comm.on_msg
+        def on_message(message: dict[str, Any]) -> None:
+            request = message["content"]["data"]
+            reply, buffers = agent.handle(request, [bytes(b) for b in message.get("buffers") or []])
+            comm.send({"id": request.get("id"), **reply}, buffers=buffers)
+
+    shell.kernel.comm_manager.register_target(TARGET, on_open)

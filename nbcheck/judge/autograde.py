@@ -1,0 +1,208 @@
+"""nbgrader's autograde, with the test cells run by the judge: the pieces ``nbgrader_config.py`` plugs in.
+
+- :class:`JudgedExecute` replaces nbgrader's ``Execute``: the student's cells run in a sandboxed
+  kernel (:class:`~nbcheck.judge.session.Session`), and every test cell runs here, in nbgrader's
+  own process, with its source taken from the gradebook. A test cell calls the student's functions
+  through the session and checks what they return with nbcheck; its outputs are written into the
+  notebook, where nbgrader scores them as usual (no error output: full points).
+- :class:`DeduplicateIds` and :class:`OverwriteCells` fix two nbgrader faults that left a notebook
+  ungraded: a duplicated test cell (``KeyError: 'grade_id'``), and a deleted cell whose neighbour was
+  deleted too.
+- :func:`grade_renamed_notebooks` (a ``pre_convert_hook``) grades a renamed notebook in place of
+  the missing one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import shutil
+import traceback
+import warnings
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
+from traitlets import Float, Integer
+from traitlets.config import Application
+
+from nbcheck.grading.errors import GradingError
+from nbcheck.judge.sandbox import Limits, capabilities
+from nbcheck.judge.session import Budget, Session
+
+_warned = False
+TEST_OUTPUT_LIMIT = 20_000   # characters a test cell may print
+HIDDEN_MARK = "BEGIN HIDDEN TESTS"
+
+
+class JudgedExecute(NbGraderPreprocessor):
+    """Run the student's cells in a sandboxed kernel and the test cells in the judge."""
+
+    timeout = Integer(60, help="Seconds each of the student's cells may run.").tag(config=True)
+    notebook_timeout = Integer(600, help="Seconds the whole notebook may take, tests included.").tag(config=True)
+    test_timeout = Integer(120, help="Seconds each test cell may take, all its calls together.").tag(config=True)
+    output_limit = Integer(1 << 20, help="Bytes of output kept for the whole notebook.").tag(config=True)
+    memory_limit = Integer(2 << 30, help="Bytes of memory the student's kernel may use.").tag(config=True)
+    process_limit = Integer(64, help="Processes and threads the student's kernel may run.").tag(config=True)
+    cpu_limit = Integer(600, help="CPU seconds the student's kernel may use.").tag(config=True)
+    file_size_limit = Integer(64 << 20, help="Bytes of the largest file the student's code may write.").tag(config=True)
+    disk_limit = Integer(512 << 20, help="Bytes of the kernel's working copy, home and /tmp.").tag(config=True)
+    call_time_limit = Float(10.0, help="Seconds each call of a student's function may take.").tag(config=True)
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict[str, Any]) -> tuple[nbformat.NotebookNode, dict]:
+        self._warn_about_missing_mechanisms()
+        judged = self._judge_sources(resources)
+        limits = Limits(self.memory_limit, self.process_limit, self.cpu_limit, self.file_size_limit,
+                        disk=self.disk_limit)
+        budget = Budget(self.timeout, self.notebook_timeout, self.test_timeout, self.output_limit)
+        env = {"NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde")}
+        session = Session(Path(resources["metadata"]["path"]), limits, budget, env)
+        # The student's cells: everything but the cells the judge runs, and never hidden code.
+        students = [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()
+                    and cell.metadata.get("nbgrader", {}).get("grade_id") not in judged
+                    and HIDDEN_MARK not in cell.source]
+        session.notebook_sources = [cell.source for cell in students]
+        try:
+            for cell in students:
+                outputs, cell.execution_count = session.run_cell(cell.source)
+                cell.outputs = [nbformat.from_dict(output) for output in outputs]
+            namespace: dict[str, Any] = {"__name__": "__judge__"}
+            for grade_id, (source, is_test) in judged.items():
+                outputs = self._run_test(grade_id, source, namespace, session)
+                for cell in nb.cells:
+                    if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id and cell.cell_type == "code":
+                        cell.outputs = [nbformat.from_dict(output) for output in outputs] if is_test else []
+                        cell.execution_count = None
+        finally:
+            session.close()
+        return nb, resources
+
+    def _run_test(self, grade_id: str, source: str, namespace: dict[str, Any], session: Session) -> list[dict]:
+        """Run one test cell's code here, with its calls sent to the student's kernel; its outputs."""
+        printed, outputs = io.StringIO(), []
+        error = None
+        with session.test_cell(), redirect_stdout(printed), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                exec(compile(source, f"<test cell {grade_id}>", "exec"), namespace)
+            except GradingError as failure:
+                error = ("GradingError", str(failure))
+            except Exception as failure:  # a fault of the test itself: the instructor's to fix
+                self.log.error("Test cell %s failed with an error of its own:\n%s", grade_id, traceback.format_exc())
+                error = (type(failure).__name__, f"{failure} (an error in the test itself, not in your code: "
+                                                 "please tell your instructor)")
+        text = printed.getvalue()
+        if text:
+            outputs.append({"output_type": "stream", "name": "stdout", "text": text[:TEST_OUTPUT_LIMIT]})
+        if error is not None:
+            name, message = error
+            outputs.append({"output_type": "error", "ename": name, "evalue": message,
+                            "traceback": [f"\x1b[0;31m{name}\x1b[0m: {message}"]})
+        return outputs
+
+    def _judge_sources(self, resources: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+        """grade_id -> (source, is a test) of the cells the judge runs, from the gradebook, in the source's order:
+        the test cells and the answer-key cells (locked cells whose code is hidden from students)."""
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            solutions = {cell.name for cell in notebook.solution_cells}
+            tests = {cell.name for cell in notebook.grade_cells if cell.cell_type == "code" and cell.name not in solutions}
+            sources = {cell.name: (cell.source, cell.name in tests) for cell in notebook.source_cells
+                       if cell.cell_type == "code" and (cell.name in tests or (cell.locked and HIDDEN_MARK in cell.source))}
+            order = source_order(self.config, info["assignment"], info["notebook"],
+                                 [cell.name for cell in notebook.source_cells])
+        return dict(sorted(sources.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
+
+    def _warn_about_missing_mechanisms(self) -> None:
+        global _warned
+        if not _warned:
+            _warned = True
+            for sentence in capabilities().missing:
+                self.log.warning("nbcheck's sandbox: %s.", sentence)
+
+
+def source_order(config: Any, assignment: str, notebook: str, fallback: list[str]) -> list[str]:
+    """The grade ids of the source notebook in its order (from ``source_directory``), else ``fallback``."""
+    coursedir = CourseDirectory(config=config)
+    path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
+    if not path.exists():
+        return fallback
+    cells = nbformat.read(path, as_version=4).cells
+    return [cell.metadata["nbgrader"]["grade_id"] for cell in cells if cell.metadata.get("nbgrader", {}).get("grade_id")]
+
+
+class DeduplicateIds(_DeduplicateIds):
+    """nbgrader's, except that a duplicate loses its nbgrader metadata altogether (not ``{}``, which
+    made ``add_missing_cells`` fail with ``KeyError: 'grade_id'``): the last copy is graded."""
+
+    def preprocess_cell(self, cell: nbformat.NotebookNode, resources: dict, index: int) -> tuple:
+        if not (utils.is_grade(cell) or utils.is_solution(cell) or utils.is_locked(cell)):
+            return cell, resources
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        if grade_id in self.grade_ids:
+            self.log.warning("Cell with id '%s' exists multiple times: the last one is graded", grade_id)
+            del cell.metadata["nbgrader"]
+        else:
+            self.grade_ids.add(grade_id)
+        return cell, resources
+
+
+class OverwriteCells(_OverwriteCells):
+    """nbgrader's, except that a missing cell goes back after the nearest cell before it that the
+    submission still has (nbgrader's own code fails when that neighbour was deleted too)."""
+
+    def add_missing_grade_cells(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        sources = {cell.name: cell for cell in source_nb.source_cells}
+        order = source_order(self.config, self.assignment_id, self.notebook_id, list(sources))
+        solutions = {cell.name for cell in source_nb.solution_cells}
+        for grade_cell in source_nb.grade_cells:
+            present = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+            if grade_cell.name in present or grade_cell.name not in sources:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", grade_cell.name)
+            earlier = order[:order.index(grade_cell.name)] if grade_cell.name in order else []
+            position = max((present.index(name) + 1 for name in earlier if name in present), default=0)
+            nb.cells.insert(position, self.missing_cell_transform(
+                sources[grade_cell.name], grade_cell.max_score, is_solution=grade_cell.name in solutions))
+        return nb, resources
+
+
+def grade_renamed_notebooks(assignment: str, student: str, notebooks: list[str]) -> None:
+    """nbgrader ``pre_convert_hook``: a notebook the submission lacks is graded from the one it has instead.
+
+    A student who renamed ``ex1_softmax.ipynb`` (to ``ex1_softmax-Copy1.ipynb``, say) would
+    otherwise get no grade at all. For each notebook of the assignment missing from the
+    submission, the submission's unknown notebook with the closest name is copied to the expected
+    name, and graded (its original stays untouched).
+    """
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent
+    coursedir = CourseDirectory(config=Application.instance().config)
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        try:
+            expected = [nb.name for nb in gradebook.find_assignment(folder.name).notebooks]
+        except MissingEntry:
+            return
+    present = [Path(path).stem for path in notebooks]
+    unknown = [name for name in present if name not in expected]
+    for name in expected:
+        if name in present or not unknown:
+            continue
+        closest = max(unknown, key=lambda other: difflib.SequenceMatcher(None, name, other).ratio())
+        unknown.remove(closest)
+        target = folder / f"{name}.ipynb"
+        shutil.copy(folder / f"{closest}.ipynb", target)
+        notebooks.append(str(target))
+        Application.instance().log.warning("%s has no %s.ipynb: grading %s.ipynb in its place", folder,
+                                           name, closest)

@@ -1,0 +1,410 @@
+"""Start the student's kernel in a sandbox, and remove every trace of it afterwards.
+
+The kernel runs under well-kept Linux mechanisms, each used where the machine has it:
+
+- **bubblewrap** (``bwrap``): new mount, PID, network, IPC and UTS namespaces. The kernel sees
+  read-only the system (``/usr``) and the Python installation only; its working copy of the
+  student's files, ``/tmp`` and its home are size-limited tmpfs. It cannot see the course folder
+  (``solutions/``, the gradebook, other submissions, the exchange), the installed nbcheck (it gets
+  a read-only copy) or the network. When bwrap's parent dies, the sandbox dies with it, and when
+  the sandbox's first process ends, the kernel ends every process left in its PID namespace.
+- **an unprivileged user**: when the grader runs as root, the kernel runs as a user id of its own
+  (one per sandbox running at the same time, from :data:`FIRST_UID`), with no capabilities; as an
+  ordinary user, bwrap maps the kernel to that user inside a new user namespace.
+- **resource limits** (rlimits, set by :mod:`nbcheck.judge.kernel` before anything else runs):
+  memory, processes and threads, CPU seconds, file size, open files.
+- **cgroups** (as root, where writable): a memory limit on the sandbox as a whole and a process
+  count, and a way to kill every process it started.
+
+Without bubblewrap (macOS, a container that forbids namespaces) the kernel still runs in its own
+working copy, with the resource limits, and :func:`capabilities` says what is missing, so the
+grader can print a clear warning: the student's code could then read the course folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import zmq
+from jupyter_client import BlockingKernelClient
+
+FIRST_UID = 400_000      # user ids FIRST_UID ... FIRST_UID + SLOTS - 1 serve the sandboxes of root
+SLOTS = 1000
+SLOT_DIR = Path(tempfile.gettempdir()) / "nbcheck-sandbox-slots"
+INSIDE_SEED, INSIDE_LIB, INSIDE_KERNEL, HOME = "/run/seed", "/run/lib", "/run/kernel", "/home/student"
+LARGEST_MESSAGE = 32 << 20    # bytes; a larger message from the kernel is dropped by ZeroMQ
+QUEUED_MESSAGES = 16         # messages ZeroMQ may hold for the grader before it reads them
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the student's kernel may use (0 means no limit)."""
+
+    memory: int = 2 << 30         # bytes: the whole sandbox with cgroups, else each process (address space)
+    processes: int = 64           # processes and threads
+    cpu_seconds: int = 600        # CPU time of the kernel process and each process it starts
+    file_size: int = 64 << 20     # bytes, the largest file it may write
+    open_files: int = 256
+    disk: int = 512 << 20         # bytes of its working copy, home and /tmp together (tmpfs)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The mechanisms this machine offers, found once per process by :func:`capabilities`."""
+
+    bwrap: str | None
+    root: bool
+    cgroup: str | None             # "v1", "v2" or None
+    missing: tuple[str, ...] = field(default=())
+
+
+_capabilities: Capabilities | None = None
+
+
+def capabilities() -> Capabilities:
+    """Which sandboxing mechanisms work here, with a sentence for each that does not."""
+    global _capabilities
+    if _capabilities is None:
+        root = os.geteuid() == 0
+        bwrap = shutil.which("bwrap")
+        missing = []
+        if bwrap is None:
+            missing.append("bubblewrap (bwrap) is not installed (Debian/Ubuntu: apt install bubblewrap): "
+                           "student code can read the course folder and use the network")
+        elif subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net",
+                             *([] if root else ["--unshare-user"]), "true"], capture_output=True).returncode:
+            bwrap = None
+            missing.append("bubblewrap cannot create namespaces here (are unprivileged user namespaces "
+                           "disabled?): student code can read the course folder and use the network")
+        cgroup = _cgroup_version() if root else None
+        if cgroup is None:
+            missing.append("no writable cgroups (they need root): memory is limited per process, and "
+                           "processes are counted but not killed as a group")
+        _capabilities = Capabilities(bwrap, root, cgroup, tuple(missing))
+    return _capabilities
+
+
+def _cgroup_version() -> str | None:
+    if all(os.access(f"/sys/fs/cgroup/{c}", os.W_OK) for c in ("memory", "pids")):
+        return "v1"
+    controllers = Path("/sys/fs/cgroup/cgroup.controllers")
+    if controllers.exists() and {"memory", "pids"} <= set(controllers.read_text().split()):
+        return "v2" if os.access("/sys/fs/cgroup", os.W_OK) else None
+    return None
+
+
+class _Cgroup:
+    """A cgroup (v1: one per controller; v2: one) holding one sandbox, removed by :meth:`remove`."""
+
+    def __init__(self, version: str, name: str, limits: Limits) -> None:
+        root = Path("/sys/fs/cgroup")
+        self.dirs = [root / "memory" / name, root / "pids" / name] if version == "v1" else [root / name]
+        for directory in self.dirs:
+            directory.mkdir()
+        if version == "v1":
+            settings = {self.dirs[0] / "memory.limit_in_bytes": limits.memory,
+                        self.dirs[1] / "pids.max": limits.processes}
+        else:
+            settings = {self.dirs[0] / "memory.max": limits.memory, self.dirs[0] / "memory.swap.max": 0,
+                        self.dirs[0] / "pids.max": limits.processes}
+        for path, value in settings.items():
+            if value and path.exists():
+                path.write_text(str(value))
+
+    def join_command(self) -> list[str]:
+        """A shell prefix that moves itself (and so everything it runs) into the cgroup."""
+        joins = "; ".join(f"echo $$ > {d / 'cgroup.procs'}" for d in self.dirs)
+        return ["sh", "-c", f'{joins}; exec "$@"', "sh"]
+
+    def out_of_memory(self) -> bool:
+        for name in ("memory.oom_control", "memory.events"):
+            path = self.dirs[0] / name
+            if path.exists():
+                for line in path.read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill" and int(value or 0) > 0:
+                        return True
+        return False
+
+    def kill_all(self) -> None:
+        """Kill every process in the cgroup, the ones that left the kernel's process group included."""
+        for _ in range(100):
+            pids = [int(p) for d in self.dirs if (d / "cgroup.procs").exists()
+                    for p in (d / "cgroup.procs").read_text().split()]
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for directory in self.dirs:
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
+
+
+class SandboxedKernel:
+    """An IPython kernel running the student's code in a sandbox, and a client connected to it.
+
+    Args:
+        files: the student's files (copied into the kernel's private working directory).
+        limits: what the kernel may use.
+        env: extra environment variables for the kernel (e.g. NBGRADER_EXECUTION).
+        startup_timeout: seconds to wait for the kernel to answer.
+    """
+
+    def __init__(self, files: Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
+                 startup_timeout: float = 60.0) -> None:
+        self.limits, self.capabilities = limits, capabilities()
+        self.seed = Path(tempfile.mkdtemp(prefix="nbcheck-seed-"))
+        self.slot, self.cgroup, self.process = None, None, None
+        self.exit_status: int | None = None
+        self._output = bytearray()
+        try:
+            self._start(files, env or {}, startup_timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ starting
+
+    def _start(self, files: Path, env: dict[str, str], startup_timeout: float) -> None:
+        caps = self.capabilities
+        sandboxed = caps.bwrap is not None
+        self.slot = _Slot() if caps.root else None
+        inside = Path(INSIDE_SEED) if sandboxed else self.seed
+        connection = {"transport": "ipc", "ip": f"{INSIDE_KERNEL if sandboxed else self.seed}/k",
+                      "shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5,
+                      "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256", "kernel_name": ""}
+        self._prepare_seed(files, connection)
+        work = Path(HOME) / "work" if sandboxed else self.seed / "work"
+        lib = Path(INSIDE_LIB) if sandboxed else self.seed / "lib"
+        environment = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(lib),
+            "HOME": HOME if sandboxed else str(self.seed / "home"), "USER": "student", "LOGNAME": "student",
+            "LANG": "C.UTF-8", "TMPDIR": "/tmp" if sandboxed else str(self.seed / "tmp"),
+            "MPLCONFIGDIR": f"{HOME if sandboxed else self.seed / 'home'}/.config/matplotlib",
+            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", **env}
+        limits = {k: v for k, v in asdict(self.limits).items() if k != "disk"}
+        if caps.cgroup:  # the cgroup bounds the sandbox as a whole; per process, leave room for it
+            limits["memory"] = 0
+        kernel = [sys.executable, "-s", "-m", "nbcheck.judge.kernel", str(inside), str(work), json.dumps(limits)]
+        command = kernel
+        info_read = None
+        if sandboxed:
+            info_read, info_write = os.pipe()
+            command = self._bwrap(info_write, environment) + kernel
+        else:
+            for name in ("home", "tmp", "work"):
+                (self.seed / name).mkdir()
+        if caps.cgroup:
+            name = f"nbcheck-{os.getpid()}-{self.slot.number if self.slot else secrets.token_hex(4)}"
+            self.cgroup = _Cgroup(caps.cgroup, name, self.limits)
+            command = self.cgroup.join_command() + command
+        self.process = subprocess.Popen(
+            command, env=None if sandboxed else environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, pass_fds=(info_write,) if sandboxed else (), start_new_session=True)
+        threading.Thread(target=self._drain, daemon=True).start()
+        ip = connection["ip"]
+        if sandboxed:
+            os.close(info_write)
+            child = self._read_child_pid(info_read)
+            ip = f"/proc/{child}/root{INSIDE_KERNEL}/k"
+        self.client = self._connect({**connection, "ip": ip}, startup_timeout)
+
+    def _prepare_seed(self, files: Path, connection: dict[str, Any]) -> None:
+        """The read-only material the kernel starts from: connection, the student's files, nbcheck, font cache."""
+        import matplotlib
+        import nbcheck
+        (self.seed / "kernel.json").write_text(json.dumps(connection))
+        shutil.copytree(files, self.seed / "files", ignore=shutil.ignore_patterns("*.ipynb"), symlinks=False)
+        shutil.copytree(Path(nbcheck.__file__).parent, self.seed / "lib" / "nbcheck",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        cache = Path(matplotlib.get_cachedir())
+        fonts = sorted(cache.glob("fontlist-*.json"))
+        if fonts:
+            (self.seed / "matplotlib").mkdir()
+            shutil.copy(fonts[-1], self.seed / "matplotlib")
+        for path in [self.seed, *self.seed.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+    def _bwrap(self, info_fd: int, environment: dict[str, str]) -> list[str]:
+        caps = self.capabilities
+        args = [caps.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
+                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
+                "--info-fd", str(info_fd), "--clearenv"]
+        if not caps.root:
+            args.append("--unshare-user")
+        args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            path = Path("/") / name
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternatives"):
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        for prefix in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
+            if not prefix.startswith("/usr/"):
+                args += _parents(prefix) + ["--ro-bind", prefix, prefix]
+        installed = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "nbcheck"
+        if installed.is_dir():  # a regular install: hidden, the kernel uses its own copy
+            args += ["--tmpfs", str(installed)]
+        size = str(self.limits.disk)
+        args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+                 "--perms", "0755", "--dir", "/home",
+                 "--perms", "0777", "--size", size, "--tmpfs", HOME,
+                 "--perms", "0777", "--size", str(1 << 20), "--tmpfs", INSIDE_KERNEL,
+                 "--ro-bind", str(self.seed), INSIDE_SEED,
+                 "--ro-bind", str(self.seed / "lib"), INSIDE_LIB, "--chdir", HOME]
+        for key, value in environment.items():
+            args += ["--setenv", key, value]
+        if caps.root:
+            uid = str(FIRST_UID + self.slot.number)
+            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                     "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
+        return args + ["--"]
+
+    def _read_child_pid(self, fd: int) -> int:
+        """The host PID of the sandbox's first process, from bwrap's --info-fd."""
+        data = b""
+        with os.fdopen(fd, "rb") as info:
+            while True:
+                chunk = info.read1(4096)
+                if not chunk:
+                    break
+                data += chunk
+                try:
+                    return int(json.loads(data)["child-pid"])
+                except ValueError:
+                    continue
+        raise RuntimeError(f"the sandbox did not start: {self.output()}")
+
+    def _connect(self, connection: dict[str, Any], timeout: float) -> BlockingKernelClient:
+        context = zmq.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, LARGEST_MESSAGE)
+        context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
+        client = BlockingKernelClient(context=context)
+        client.load_connection_info(connection)
+        client.start_channels()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the student's kernel did not start: {self.output()}")
+            try:
+                client.wait_for_ready(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
+                return client
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the student's kernel did not answer within {timeout:g} s: {self.output()}")
+
+    def _drain(self) -> None:
+        """Keep the first 64 KiB of what the kernel process writes outside IPython (for the grader's log)."""
+        while True:
+            chunk = self.process.stdout.read1(65536)
+            if not chunk:
+                return
+            if len(self._output) < 65536:
+                self._output += chunk[:65536 - len(self._output)]
+
+    def output(self) -> str:
+        return self._output.decode(errors="replace").strip()[-2000:]
+
+    # ------------------------------------------------------------------ running
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def death(self) -> str:
+        """Why the kernel process ended, in words for the student."""
+        if self.cgroup is not None and self.cgroup.out_of_memory():
+            return f"it ran out of memory (the limit is {self.limits.memory / 2**30:g} GB)"
+        status = self.process.poll() if self.process is not None else None
+        if status is None:
+            return "it stopped answering"
+        if status < 0 or status > 128:
+            number = -status if status < 0 else status - 128
+            name = {signal.SIGKILL: "SIGKILL: killed, usually for running out of memory",
+                    signal.SIGSEGV: "SIGSEGV: a crash in compiled code (a segmentation fault)",
+                    signal.SIGXCPU: f"SIGXCPU: it used more than {self.limits.cpu_seconds} s of CPU time",
+                    signal.SIGABRT: "SIGABRT: it aborted"}.get(number, f"signal {number}")
+            return f"it was killed by {name}"
+        return f"the Python process exited (with code {status}: sys.exit or os._exit?)"
+
+    def interrupt(self) -> None:
+        """Ask the kernel to raise KeyboardInterrupt in the running code (over its control channel)."""
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+
+    def kill(self) -> None:
+        """Stop the kernel and everything it started, at once."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+
+    def close(self) -> None:
+        """Kill the kernel, then remove its cgroup, its seed and its user id slot."""
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.stop_channels()
+            client.context.destroy(linger=0)
+        self.kill()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+        if self.slot is not None:
+            self.slot.release()
+            self.slot = None
+        shutil.rmtree(self.seed, ignore_errors=True)
+
+
+def _parents(path: str) -> list[str]:
+    """bwrap arguments that create ``path``'s parent directories readable by anyone (bwrap makes them 0700)."""
+    parts = Path(path).parts[1:-1]
+    return [arg for i in range(1, len(parts) + 1)
+            for arg in ("--perms", "0755", "--dir", "/" + "/".join(parts[:i]))]
+
+
+class _Slot:
+    """A number no other sandbox on this machine holds at the same time (a lock file held open)."""
+
+    def __init__(self) -> None:
+        SLOT_DIR.mkdir(mode=0o700, exist_ok=True)
+        for number in range(SLOTS):
+            handle = open(SLOT_DIR / f"{number}.lock", "w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            self.number, self._handle = number, handle
+            return
+        raise RuntimeError(f"more than {SLOTS} sandboxes are running on this machine")
+
+    def release(self) -> None:
+        self._handle.close()

@@ -1,0 +1,374 @@
+"""One notebook's grading session on the judge's side: the student's kernel, and calls into it.
+
+:class:`Session` runs the student's cells in a :class:`~nbcheck.judge.sandbox.SandboxedKernel`
+and serves the test cells' calls (:func:`nbcheck.grading.student_function`) by sending them to the
+judge's agent in that kernel. It keeps the rules that make a fault cost only what it hit:
+
+- every cell and every call has a time limit, measured here, outside the student's process; on
+  expiry the kernel is interrupted, and killed if it does not stop within a second;
+- when the kernel dies (``os._exit``, a crash, memory, a kill), the session starts a new one and
+  replays the student's cells run so far, silently, before the next cell or call;
+- output is kept up to :attr:`Budget.output_bytes` for the whole notebook; what comes after is
+  read and thrown away, with a note in the cell where it happened;
+- the whole notebook has a time budget; past it, nothing more of the student's code runs.
+
+Nothing the kernel sends is trusted: replies are decoded into plain data (:mod:`nbcheck.judge.wire`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from nbcheck.grading import calls
+from nbcheck.grading.calls import StudentObject
+from nbcheck.grading.errors import GradingError
+from nbcheck.judge import wire
+from nbcheck.judge.agent import TARGET
+from nbcheck.judge.sandbox import Limits, SandboxedKernel
+
+POLL = 0.05       # seconds between checks that the kernel is still alive
+GRACE = 1.0       # seconds an interrupted kernel gets to stop before it is killed
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Time and output allowed to one notebook."""
+
+    cell_timeout: float = 60.0           # seconds per student cell
+    notebook_timeout: float = 600.0      # seconds for the whole notebook, tests included
+    test_timeout: float = 120.0          # seconds per test cell, all its calls together
+    output_bytes: int = 1 << 20          # output kept for the whole notebook
+    restarts: int = 5                    # kernel restarts before grading gives up on the kernel
+
+
+class KernelLost(Exception):
+    """The kernel died, or was killed after a time limit; ``reason`` says why, for the student."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Session:
+    """Runs one student's notebook: student cells in the sandboxed kernel, calls from the test cells.
+
+    Args:
+        files: the student's assignment folder (notebooks are not copied into the sandbox).
+        limits, budget: what the kernel and the notebook may use.
+        env: extra environment variables for the kernel.
+    """
+
+    def __init__(self, files: Path, limits: Limits = Limits(), budget: Budget = Budget(),
+                 env: dict[str, str] | None = None) -> None:
+        self.files, self.limits, self.budget, self.env = files, limits, budget, env or {}
+        self.started = time.monotonic()
+        self.kernel: SandboxedKernel | None = None
+        self.generation = 0          # how many kernels this session has started
+        self.history: list[str] = []   # student cells that ran (and did not kill the kernel), for replay
+        self.output_used = 0
+        self.test_deadline = float("inf")
+        self.comm_id = ""
+        self.lost: str | None = None  # why the last kernel ended, until a new one starts
+        self.notebook_sources: list[str] = []   # the student's code cells, for checks of how code is written
+        self.local_modules = {p.stem: p.name for p in files.glob("*.py")}
+
+    # ------------------------------------------------------------------ the kernel
+
+    def close(self) -> None:
+        if self.kernel is not None:
+            self.kernel.close()
+            self.kernel = None
+
+    def _live_kernel(self) -> SandboxedKernel:
+        """The kernel, started (and the student's cells replayed) if there is none."""
+        if self.kernel is not None and self.kernel.alive():
+            return self.kernel
+        if self.kernel is not None:
+            self.kernel.close()
+            self.kernel = None
+        if self.generation > self.budget.restarts:
+            raise KernelLost(f"the kernel was restarted {self.budget.restarts} times; grading gave up on it")
+        self.generation += 1
+        self.kernel = SandboxedKernel(self.files, self.limits, self.env)
+        self.comm_id = uuid.uuid4().hex
+        client = self.kernel.client
+        client.shell_channel.send(client.session.msg("comm_open", {
+            "comm_id": self.comm_id, "target_name": TARGET, "data": {}}))
+        for source in list(self.history):
+            try:
+                self._execute(source, discard=True)
+            except KernelLost:  # a cell that kills the kernel again is left out from now on
+                self.history.remove(source)
+                return self._live_kernel()
+        return self.kernel
+
+    def remaining(self) -> float:
+        return self.budget.notebook_timeout - (time.monotonic() - self.started)
+
+    # ------------------------------------------------------------------ student cells
+
+    def run_cell(self, source: str) -> tuple[list[dict[str, Any]], int | None]:
+        """Run one of the student's cells; returns its outputs (nbformat dicts) and execution count."""
+        if self.remaining() <= 0:
+            return [_error("TimeoutError", f"Grading stopped: the notebook ran for more than "
+                                           f"{self.budget.notebook_timeout:g} s in all.")], None
+        try:
+            self._live_kernel()
+            outputs, count, finished = self._execute(source, discard=False)
+        except KernelLost as lost:
+            return [_error("KernelLost", f"This cell stopped the kernel: {lost.reason}. The cells after it ran "
+                                         "in a new kernel, without it.")], None
+        if finished:  # a cell that had to be interrupted is not run again after a restart
+            self.history.append(source)
+        return outputs, count
+
+    def _execute(self, source: str, discard: bool) -> tuple[list[dict[str, Any]], int | None, bool]:
+        kernel = self.kernel
+        client = kernel.client
+        msg_id = client.execute(source, store_history=not discard, allow_stdin=False, stop_on_error=False)
+        outputs: list[dict[str, Any]] = []
+        deadline = time.monotonic() + min(self.budget.cell_timeout, max(self.remaining(), 1.0))
+        idle, reply = False, None
+        for message in self._messages(deadline, msg_id):
+            kind = message["msg_type"]
+            if kind == "execute_reply":
+                reply = message["content"]
+            elif kind == "status":
+                idle = message["content"].get("execution_state") == "idle"
+            elif not discard:
+                self._record(outputs, message)
+            if idle and reply is not None:
+                return outputs, reply.get("execution_count"), True
+        if not self._stop(msg_id):
+            raise KernelLost(f"it did not finish within {self.budget.cell_timeout:g} s and did not stop when "
+                             "interrupted")
+        outputs.append(_error("TimeoutError", f"This cell did not finish within {self.budget.cell_timeout:g} s "
+                                              "and was interrupted."))
+        return outputs, None, False
+
+    def _messages(self, deadline: float, parent: str) -> Iterator[dict[str, Any]]:
+        """iopub messages and the shell reply caused by ``parent``, until ``deadline``.
+
+        Raises KernelLost when the kernel dies meanwhile.
+        """
+        client = self.kernel.client
+        while time.monotonic() < deadline:
+            if not self.kernel.alive():
+                self._lose()
+            for channel in (client.shell_channel, client.iopub_channel):
+                try:
+                    message = channel.get_msg(timeout=0 if channel is client.shell_channel else POLL)
+                except Empty:
+                    continue
+                if message.get("parent_header", {}).get("msg_id") == parent:
+                    yield message
+
+    def _stop(self, msg_id: str) -> bool:
+        """Interrupt the kernel; kill it if it is still busy after GRACE. True if it survived."""
+        self.kernel.interrupt()
+        try:
+            for message in self._messages(time.monotonic() + GRACE, msg_id):
+                if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
+                    return True
+        except KernelLost:
+            return False
+        self.kernel.kill()
+        return False
+
+    def _lose(self) -> None:
+        self.lost = self.kernel.death()
+        self.kernel.close()
+        self.kernel = None
+        raise KernelLost(self.lost)
+
+    def _record(self, outputs: list[dict[str, Any]], message: dict[str, Any]) -> None:
+        """Add an output message to ``outputs``, within the notebook's output budget."""
+        kind, content = message["msg_type"], message["content"]
+        if kind == "clear_output":
+            outputs.clear()
+            return
+        if kind not in ("stream", "display_data", "execute_result", "error"):
+            return
+        size = len(str(content))
+        if self.output_used > self.budget.output_bytes:
+            return
+        self.output_used += size
+        if self.output_used > self.budget.output_bytes:
+            outputs.append({"output_type": "stream", "name": "stdout", "text":
+                            f"\n[Output stopped: the notebook printed more than {self.budget.output_bytes >> 10} KiB; "
+                            "the rest was not kept.]\n"})
+            return
+        if kind == "stream":
+            if outputs and outputs[-1]["output_type"] == "stream" and outputs[-1]["name"] == content["name"]:
+                outputs[-1]["text"] += content["text"]
+            else:
+                outputs.append({"output_type": "stream", "name": content["name"], "text": content["text"]})
+        elif kind == "error":
+            outputs.append({"output_type": "error", "ename": content.get("ename", ""),
+                            "evalue": content.get("evalue", ""), "traceback": content.get("traceback", [])})
+        else:
+            output = {"output_type": kind, "data": content.get("data", {}), "metadata": content.get("metadata", {})}
+            if kind == "execute_result":
+                output["execution_count"] = content.get("execution_count")
+            outputs.append(output)
+
+    # ------------------------------------------------------------------ calls from the test cells
+
+    @contextmanager
+    def test_cell(self) -> Iterator[None]:
+        """While a test cell runs: its calls go to this session, within the test cell's time budget."""
+        self.test_deadline = time.monotonic() + self.budget.test_timeout
+        token = calls.judge.set(self)
+        try:
+            yield
+        finally:
+            calls.judge.reset(token)
+            self.test_deadline = float("inf")
+
+    def function(self, name: str, time_limit: float | None, wrap_objects: bool) -> Callable[..., Any]:
+        """The student's function (or class) ``name``, as the test cells call it."""
+        found = self.request({"op": "lookup", "name": name}, (), {}, time_limit, f"`{name}`")
+        if not found.get("defined"):
+            raise GradingError(calls.not_defined_message(name))
+        if not found.get("callable"):
+            raise GradingError(calls.not_callable_message(name, found.get("type", "value")))
+        return RemoteCaller(self, name, {"op": "call", "name": name}, time_limit, wrap_objects)
+
+    def request(self, request: dict[str, Any], args: tuple, kwargs: dict[str, Any], time_limit: float | None,
+                label: str) -> dict[str, Any]:
+        """Send one request to the agent and return its reply, with ``value`` decoded."""
+        limit = min(time_limit or float("inf"), self.test_deadline - time.monotonic(), self.remaining())
+        if limit <= 0:
+            raise GradingError(f"{label} was not called: the tests of this cell used up their "
+                               f"{self.budget.test_timeout:g} s, or the notebook its {self.budget.notebook_timeout:g} s.")
+        try:
+            self._live_kernel()
+        except KernelLost as lost:
+            raise GradingError(f"{label} could not be called: {lost.reason}.") from None
+        arguments, buffers = wire.encode([_handles(list(args), self.generation), _handles(kwargs, self.generation)])
+        tree = {**request, "args": arguments["$list"][0], "kwargs": arguments["$list"][1]}
+        client = self.kernel.client
+        message = client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": tree})
+        client.session.send(client.shell_channel.socket, message, buffers=buffers)
+        try:
+            reply, reply_buffers = self._reply(message["header"]["msg_id"], limit, label)
+        except KernelLost as lost:
+            raise GradingError(self._crash_message(label, lost.reason)) from None
+        if reply.get("ok"):
+            try:
+                reply["value"] = wire.decode(reply.get("value"), reply_buffers, self._handle)
+            except wire.WireError as error:
+                raise GradingError(f"{label} returned something that cannot be checked: {error}.") from None
+        return reply
+
+    def _reply(self, msg_id: str, limit: float, label: str) -> tuple[dict[str, Any], list[bytes]]:
+        deadline = time.monotonic() + limit
+        for message in self._messages(deadline, msg_id):
+            if message["msg_type"] == "comm_msg" and message["content"].get("comm_id") == self.comm_id:
+                return message["content"].get("data", {}), [bytes(b) for b in message.get("buffers", [])]
+            if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
+                raise GradingError(f"{label} could not be called: the code in your notebook stopped the grader from "
+                                   "calling it (did it change IPython's kernel or its comms?).")
+        if self._stop(msg_id):
+            raise GradingError(calls.timeout_message(label, limit))
+        raise GradingError(f"{calls.timeout_message(label, limit)} It did not stop when interrupted, so the "
+                           "kernel was restarted and your cells were run again for the tests after this one.")
+
+    def _crash_message(self, label: str, reason: str) -> str:
+        return (f"{label} stopped the Python process that runs your notebook: {reason}. The tests after this one "
+                "ran in a new kernel, in which your cells were run again.")
+
+    def _handle(self, tree: dict[str, Any]) -> StudentObject:
+        handle = wire.Handle(tree["$handle"], str(tree.get("type", "object")), "", self.generation)
+        return StudentObject(RemoteObject(self, handle, f"{handle.type}"))
+
+
+class RemoteCaller:
+    """Calls a function, class or method in the student's kernel, with the messages of local calls."""
+
+    def __init__(self, session: Session, name: str, request: dict[str, Any], time_limit: float | None,
+                 wrap_objects: bool) -> None:
+        self.session, self.name, self.request = session, name, request
+        self.time_limit, self.wrap_objects = time_limit, wrap_objects
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        reply = self.session.request({**self.request, "check_inputs": True}, args, kwargs, self.time_limit,
+                                     f"`{self.name}`")
+        return _result(reply, self.name, args, kwargs, self.time_limit)
+
+
+class RemoteObject:
+    """The operations :class:`StudentObject` needs, on an object that stays in the student's kernel."""
+
+    def __init__(self, session: Session, handle: wire.Handle, label: str) -> None:
+        self.session, self.handle, self.label = session, handle, label
+
+    @property
+    def type_name(self) -> str:
+        return self.handle.type
+
+    def attribute(self, name: str) -> Any:
+        label = f"{self.label}.{name}"
+        reply = self.session.request({"op": "getattr", "handle": self.handle.id, "attribute": name},
+                                     (), {}, calls.DEFAULT_TIME_LIMIT, f"`{label}`")
+        value = _result(reply, label, (), {}, calls.DEFAULT_TIME_LIMIT)
+        if isinstance(value, StudentObject) and isinstance(value._target, RemoteObject):
+            value._target.label = label  # a bound method is named after what it belongs to
+        return value
+
+    def call(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        return RemoteCaller(self.session, self.label, {"op": "call", "handle": self.handle.id},
+                            calls.DEFAULT_TIME_LIMIT, wrap_objects=True)(*args, **kwargs)
+
+    def operator(self, name: str, args: tuple) -> Any:
+        types = [a._target.type_name if isinstance(a, StudentObject) else type(a).__name__ for a in args]
+        label = calls.OPERATOR_SYMBOLS[name].format(*types)
+        reply = self.session.request({"op": "operator", "name": name}, args, {}, calls.DEFAULT_TIME_LIMIT,
+                                     f"`{label}`")
+        return _result(reply, label, args, {}, calls.DEFAULT_TIME_LIMIT)
+
+    def describe(self) -> str:
+        return f"<{self.handle.type} made by your code>"
+
+
+def _handles(value: Any, generation: int) -> Any:
+    """``value`` with each StudentObject replaced by the handle of its object in the kernel."""
+    if isinstance(value, StudentObject) and isinstance(value._target, RemoteObject):
+        if value._target.handle.generation != generation:
+            raise GradingError(f"{value!r} was lost when the kernel restarted.")
+        return value._target.handle
+    if isinstance(value, (list, tuple)):
+        return type(value)(_handles(v, generation) for v in value)
+    if isinstance(value, dict):
+        return {k: _handles(v, generation) for k, v in value.items()}
+    return value
+
+
+def _result(reply: dict[str, Any], name: str, args: tuple, kwargs: dict[str, Any], time_limit: float | None) -> Any:
+    """The value of a reply, or the GradingError that says why there is none."""
+    if reply.get("ok"):
+        return reply["value"]
+    if "gone" in reply:
+        raise GradingError(calls.not_defined_message(name) if "." not in name else
+                           f"`{name}` could not be reached: the object was lost when the kernel restarted.")
+    if reply.get("interrupted"):
+        raise GradingError(calls.timeout_message(f"`{name}`", time_limit or 0))
+    if "modified" in reply:
+        raise GradingError(calls.modified_message(name, str(reply["modified"])))
+    failure = reply.get("failure") if isinstance(reply.get("failure"), dict) else {}
+    failure = {"type": str(failure.get("type", "Exception")), "message": str(failure.get("message", ""))[:2000],
+               "culprit": str(failure.get("culprit", "")), "line": str(failure.get("line", ""))[:300],
+               "function": str(failure.get("function", ""))}
+    raise GradingError(calls.failure_message(name, failure, calls.describe_arguments(args, kwargs)))
+
+
+def _error(name: str, message: str) -> dict[str, Any]:
+    return {"output_type": "error", "ename": name, "evalue": message, "traceback": [f"{name}: {message}"]}
