@@ -12,6 +12,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
 
+from nbcheck.grading.validate import summarise_validation
 from nbcheck.judge.autograde import DeduplicateIds, JudgedExecute, OverwriteCells
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
@@ -47,6 +48,10 @@ c.OverwriteCells.add_missing_cells = True
 # whose content is all hidden; only the judge runs it. nbgrader would otherwise insist that hidden
 # regions sit in test cells.
 c.ClearHiddenTests.enforce_metadata = False
+
+# Validate (the button in JupyterLab, and `nbgrader validate`) names each failing test by what it
+# checks and shows its one-line message, not the test cell's source.
+summarise_validation()
 
 # Feedback shows each test's outcome and message, but not the hidden tests' source, which
 # holds the reference answers. Same preprocessors as nbgrader's default, plus ClearHiddenTests.

@@ -10,7 +10,13 @@ from nbcheck.data import make_circles, make_gaussian_blobs, make_spiral, make_xo
 from nbcheck.gradcheck import GradReport, assert_grad, check_grad, check_layer, numerical_gradient
 
 __all__ = [
-    "GradReport", "assert_grad", "check_grad", "check_layer", "numerical_gradient",
+    "GradReport", "assert_grad", "being_graded", "check_grad", "check_layer", "numerical_gradient",
     "make_circles", "make_gaussian_blobs", "make_spiral", "make_xor",
 ]
 
+
+
+def being_graded() -> bool:
+    """Whether nbgrader is running this notebook (autograde or Validate): long demos can skip themselves."""
+    import os
+    return bool(os.environ.get("NBGRADER_EXECUTION"))

@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -235,7 +236,9 @@ class LocalCaller:
         try:
             # What the student's code writes to stderr (warnings included) goes to stdout here: nbgrader's
             # Validate counts any stderr output in a test cell as a failure.
-            with time_limit(self.time_limit, f"`{self.name}`"), contextlib.redirect_stderr(sys.stdout):
+            with time_limit(self.time_limit, f"`{self.name}`"), contextlib.redirect_stderr(sys.stdout), \
+                    warnings.catch_warnings():
+                warnings.showwarning = _print_warning
                 return function(*args, **kwargs)
         except GradingError:
             raise
@@ -280,6 +283,11 @@ class LocalObject:
 
 OPERATOR_SYMBOLS = {"add": "{} + {}", "sub": "{} - {}", "mul": "{} * {}", "truediv": "{} / {}",
                     "matmul": "{} @ {}", "pow": "{} ** {}", "getitem": "{}[{}]", "neg": "-{}"}
+
+
+def _print_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                   file: Any = None, line: str | None = None) -> None:
+    print(warnings.formatwarning(message, category, filename, lineno, line), end="")
 
 
 def type_name(value: Any) -> str:

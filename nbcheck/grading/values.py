@@ -45,9 +45,9 @@ def as_scalar(value: Any, name: str) -> float:
             raise GradingError(f"{name} should be a real number, but it has dtype {array.dtype}.")
         number = float(array.reshape(())[()])
     elif isinstance(value, float):
-        number = float(value)
+        number = float.__float__(value)  # the stored value, whatever a subclass's __float__ says
     elif isinstance(value, int) and not isinstance(value, bool):
-        number = float(value)
+        number = float(int.__index__(value))
     else:
         raise GradingError(f"{name} should be a number, but it is a {type_name(value)}.")
     if not np.isfinite(number):

@@ -45,8 +45,10 @@ FIRST_UID = 400_000      # user ids FIRST_UID ... FIRST_UID + SLOTS - 1 serve th
 SLOTS = 1000
 SLOT_DIR = Path(tempfile.gettempdir()) / "nbcheck-sandbox-slots"
 INSIDE_SEED, INSIDE_LIB, INSIDE_KERNEL, HOME = "/run/seed", "/run/lib", "/run/kernel", "/home/student"
-LARGEST_MESSAGE = 32 << 20    # bytes; a larger message from the kernel is dropped by ZeroMQ
-QUEUED_MESSAGES = 16         # messages ZeroMQ may hold for the grader before it reads them
+# What the kernel can make the grader hold at once: ZeroMQ drops a larger message and queues at most
+# this many; printing floods therefore cost the grader well under 100 MB.
+LARGEST_MESSAGE = 16 << 20    # bytes: room for the largest reply (nbcheck.judge.wire.MAX_BYTES of arrays)
+QUEUED_MESSAGES = 8
 
 
 @dataclass(frozen=True)

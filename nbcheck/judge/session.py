@@ -35,6 +35,7 @@ from nbcheck.judge.sandbox import Limits, SandboxedKernel
 
 POLL = 0.05       # seconds between checks that the kernel is still alive
 GRACE = 1.0       # seconds an interrupted kernel gets to stop before it is killed
+REPLY_GRACE = 0.5  # seconds to wait for a cell's last outputs once the kernel has replied
 
 
 @dataclass(frozen=True)
@@ -136,16 +137,23 @@ class Session:
         outputs: list[dict[str, Any]] = []
         deadline = time.monotonic() + min(self.budget.cell_timeout, max(self.remaining(), 1.0))
         idle, reply = False, None
-        for message in self._messages(deadline, msg_id):
+        for message in self._messages(lambda: deadline, msg_id):
             kind = message["msg_type"]
             if kind == "execute_reply":
                 reply = message["content"]
+                # Its outputs follow within moments; a flood may have cost the connection some of them.
+                deadline = min(deadline, time.monotonic() + REPLY_GRACE)
             elif kind == "status":
                 idle = message["content"].get("execution_state") == "idle"
             elif not discard:
                 self._record(outputs, message)
             if idle and reply is not None:
-                return outputs, reply.get("execution_count"), True
+                break
+        if reply is not None:
+            if not idle and not discard:  # ZeroMQ dropped a message too large to keep: say so
+                outputs.append(_output_note("some of this cell's output was lost: it printed more in a moment than "
+                                            "the grader takes in"))
+            return outputs, reply.get("execution_count"), True
         if not self._stop(msg_id):
             raise KernelLost(f"it did not finish within {self.budget.cell_timeout:g} s and did not stop when "
                              "interrupted")
@@ -153,13 +161,13 @@ class Session:
                                               "and was interrupted."))
         return outputs, None, False
 
-    def _messages(self, deadline: float, parent: str) -> Iterator[dict[str, Any]]:
-        """iopub messages and the shell reply caused by ``parent``, until ``deadline``.
+    def _messages(self, deadline: Callable[[], float], parent: str) -> Iterator[dict[str, Any]]:
+        """iopub messages and the shell reply caused by ``parent``, until ``deadline()``.
 
         Raises KernelLost when the kernel dies meanwhile.
         """
         client = self.kernel.client
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline():
             if not self.kernel.alive():
                 self._lose()
             for channel in (client.shell_channel, client.iopub_channel):
@@ -174,7 +182,8 @@ class Session:
         """Interrupt the kernel; kill it if it is still busy after GRACE. True if it survived."""
         self.kernel.interrupt()
         try:
-            for message in self._messages(time.monotonic() + GRACE, msg_id):
+            limit = time.monotonic() + GRACE
+            for message in self._messages(lambda: limit, msg_id):
                 if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
                     return True
         except KernelLost:
@@ -196,14 +205,14 @@ class Session:
             return
         if kind not in ("stream", "display_data", "execute_result", "error"):
             return
-        size = len(str(content))
         if self.output_used > self.budget.output_bytes:
             return
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values()) \
+            + sum(len(line) for line in content.get("traceback", []))
         self.output_used += size
         if self.output_used > self.budget.output_bytes:
-            outputs.append({"output_type": "stream", "name": "stdout", "text":
-                            f"\n[Output stopped: the notebook printed more than {self.budget.output_bytes >> 10} KiB; "
-                            "the rest was not kept.]\n"})
+            outputs.append(_output_note(f"the notebook printed more than {self.budget.output_bytes >> 10} KiB; the "
+                                        "rest was not kept"))
             return
         if kind == "stream":
             if outputs and outputs[-1]["output_type"] == "stream" and outputs[-1]["name"] == content["name"]:
@@ -270,7 +279,7 @@ class Session:
 
     def _reply(self, msg_id: str, limit: float, label: str) -> tuple[dict[str, Any], list[bytes]]:
         deadline = time.monotonic() + limit
-        for message in self._messages(deadline, msg_id):
+        for message in self._messages(lambda: deadline, msg_id):
             if message["msg_type"] == "comm_msg" and message["content"].get("comm_id") == self.comm_id:
                 return message["content"].get("data", {}), [bytes(b) for b in message.get("buffers", [])]
             if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
@@ -368,6 +377,10 @@ def _result(reply: dict[str, Any], name: str, args: tuple, kwargs: dict[str, Any
                "culprit": str(failure.get("culprit", "")), "line": str(failure.get("line", ""))[:300],
                "function": str(failure.get("function", ""))}
     raise GradingError(calls.failure_message(name, failure, calls.describe_arguments(args, kwargs)))
+
+
+def _output_note(why: str) -> dict[str, Any]:
+    return {"output_type": "stream", "name": "stdout", "text": f"\n[Output stopped: {why}.]\n"}
 
 
 def _error(name: str, message: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ arrays), and decode the pair back. Only these pass as values:
   the judge can reject it by name), and numpy scalars of those dtypes;
 - lists, tuples and dicts of these (dict keys may be any of the scalar kinds above).
 
+A subclass of one of these crosses as the plain value its base class stores.
+
 Anything else the student's code returns stays in the kernel and crosses as a *handle*:
 ``{"$handle": id, "type": "module.Class", "repr": "..."}``; the judge can pass a handle back
 as an argument, or ask for an attribute of the object it names.
@@ -28,6 +30,7 @@ import numpy as np
 
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
+MAX_BYTES = 8 << 20   # of array data in one value: the course's values are far smaller
 # Array kinds that can cross: boolean, signed and unsigned integers, floats, complex.
 _KINDS = "biufc"
 
@@ -66,17 +69,15 @@ def encode(value: Any, keep: Callable[[Any], dict] | None = None) -> tuple[Any, 
             raise WireError(f"the value is too large to send (more than {MAX_ITEMS} items or "
                             f"{MAX_DEPTH} levels deep)")
         kind = type(item)
-        if item is None or kind is bool or kind is str:
-            return item
-        if kind is int:
-            return item if -2**53 <= item <= 2**53 else {"$int": str(item)}
-        if kind is float:
-            return item if math.isfinite(item) else {"$float": repr(item)}
         if kind is Handle:
             return {"$handle": item.id}
+        if item is None or isinstance(item, bool):
+            return item
         if isinstance(item, np.ndarray) or isinstance(item, np.generic):
             array = np.asarray(item)
             if array.dtype.kind in _KINDS and not array.dtype.hasobject:
+                if array.nbytes + sum(map(len, buffers)) > MAX_BYTES:
+                    raise WireError(f"the value is too large to send (more than {MAX_BYTES >> 20} MiB of arrays)")
                 data = np.array(array, order="C")  # a copy; np.ascontiguousarray would make a 0-d array 1-d
                 buffers.append(data.tobytes())
                 tree = {"$array": len(buffers) - 1, "dtype": data.dtype.str, "shape": list(data.shape)}
@@ -85,10 +86,19 @@ def encode(value: Any, keep: Callable[[Any], dict] | None = None) -> tuple[Any, 
                 elif isinstance(item, np.matrix):
                     tree["matrix"] = True
                 return tree
-        if kind is list or kind is tuple:
-            return {"$list" if kind is list else "$tuple": [walk(x, depth + 1) for x in item]}
-        if kind is dict:
-            return {"$dict": [[walk(k, depth + 1), walk(v, depth + 1)] for k, v in item.items()]}
+        # Subclasses cross as the value their base class stores, whatever their methods say.
+        if isinstance(item, str):
+            return str.__str__(item)
+        if isinstance(item, int):
+            number = int.__index__(item)
+            return number if -2**53 <= number <= 2**53 else {"$int": str(number)}
+        if isinstance(item, float):
+            number = float.__float__(item)
+            return number if math.isfinite(number) else {"$float": repr(number)}
+        if isinstance(item, (list, tuple)):
+            return {"$list" if isinstance(item, list) else "$tuple": [walk(x, depth + 1) for x in item]}
+        if isinstance(item, dict):
+            return {"$dict": [[walk(k, depth + 1), walk(v, depth + 1)] for k, v in dict.items(item)]}
         if keep is None:
             raise WireError(f"a {kind.__name__} cannot be sent")
         return keep(item)
