@@ -18,7 +18,7 @@ from nbcheck.judge.autograde import DeduplicateIds, JudgedExecute, OverwriteCell
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
 # Every assignment of the course, in teaching order. Each is solutions/<id>/<id>.ipynb.
-ASSIGNMENTS = ["ex1_softmax", "ex2_two_layer"]
+ASSIGNMENTS = ["ex1_softmax", "ex2_two_layer", "ex3_deep_net", "ex4_autodiff", "ex5_training"]
 
 c.CourseDirectory.course_id = "backprop-course"
 c.CourseDirectory.source_directory = "solutions"
@@ -53,10 +53,11 @@ c.ClearHiddenTests.enforce_metadata = False
 # checks and shows its one-line message, not the test cell's source.
 summarise_validation()
 
-# Feedback shows each test's outcome and message, but not the hidden tests' source, which
-# holds the reference answers. Same preprocessors as nbgrader's default, plus ClearHiddenTests.
+# Feedback shows each test's outcome and message, but not the answer key. Same preprocessors as
+# nbgrader's default, plus nbcheck's ClearHiddenCode (nbgrader's ClearHiddenTests on the
+# instructor's cells only: a student's cell that mentions the markers cannot stop the feedback).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbcheck.judge.autograde.ClearHiddenCode",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,17 +1,26 @@
-"""How long a student waits for each check, and what nbgrader's autograde costs on top.
+"""What grading costs: a student's wait for each visible check, and autograde with the judge against in-kernel.
 
 For every assignment, in one process:
-1. baseline: the model solution, as a student would submit it, executed top to bottom in a
-   fresh kernel with nbclient (what "Restart and Run All" costs), timing every test cell;
-2. nbgrader: ``nbgrader autograde`` of that same notebook for one student in a temporary course.
-It prints each test cell's time (the wait after pressing Shift-Enter on a check) and the
-ratio of autograde's wall time to the baseline.
 
-    python bench/grading.py
+1. **a student's wait**: the model solution run top to bottom in a fresh kernel (nbclient), as a
+   student's "Restart and Run All"; every test cell's time is the wait after pressing Shift-Enter
+   on a check (target: at most 0.5 s each);
+2. **autograde**: one student's notebook graded by ``nbgrader autograde`` with the course's
+   configuration (the judge: test cells outside the student's kernel, the kernel in a sandbox),
+   against the same notebook graded with nbgrader's stock in-kernel ``Execute`` (the baseline:
+   every cell, the tests included, in the student's kernel). The two alternate, A B A B, and the
+   ratio is taken pair by pair (target: at most 1.3x);
+3. **a class**: 2 x cores students graded with one nbgrader per core (tests/course_tools.py's
+   shards) against one nbgrader for all, to show that grading in parallel still works.
+
+    python bench/grading.py [--rounds 5] [--assignment ex1_softmax]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +33,13 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import course_tools  # noqa: E402
 
+IN_KERNEL = """
+# The baseline: nbgrader's stock pipeline, every cell (the tests too) run in the student's kernel.
+from nbgrader.preprocessors import Execute
+c.Autograde.autograde_preprocessors = [Execute, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+"""
+
 
 def _seconds(cell: nbformat.NotebookNode) -> float:
     timing = cell.metadata.get("execution", {})
@@ -34,33 +50,79 @@ def _seconds(cell: nbformat.NotebookNode) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
+def student_wait(notebook: nbformat.NotebookNode, folder: str) -> dict[str, float]:
+    """grade_id -> seconds, for every test cell of ``notebook`` run top to bottom in a fresh kernel."""
+    executed = nbformat.from_dict(notebook)
+    NotebookClient(executed, timeout=120, kernel_name="python3", record_timing=True,
+                   resources={"metadata": {"path": folder}}).execute()
+    return {cell.metadata["nbgrader"]["grade_id"]: _seconds(cell) for cell in executed.cells
+            if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code"}
+
+
+def autograde_seconds(course: Path, assignment_id: str, notebook: nbformat.NotebookNode, student: str) -> float:
+    path = course_tools.notebook_path(course, "submitted", assignment_id, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    start = time.perf_counter()
+    course_tools.run_nbgrader(course, "autograde", assignment_id, "--student", student, "--force")
+    seconds = time.perf_counter() - start
+    grades = course_tools.read_grades(course, assignment_id, student)
+    assert grades.score == grades.max_score, f"{course.name} did not give full marks: {grades.failed()}"
+    return seconds
+
+
+def class_seconds(course: Path, assignment_id: str, notebook: nbformat.NotebookNode, students: int,
+                  workers: int) -> float:
+    start = time.perf_counter()
+    results = course_tools.autograde(course, assignment_id, {f"s{workers}_{i:03d}": notebook for i in range(students)},
+                                     workers=workers)
+    seconds = time.perf_counter() - start
+    assert all(g.score == g.max_score for g in results.values())
+    return seconds
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="A B pairs of autograde runs per assignment")
+    parser.add_argument("--assignment", action="append", help="only these assignments (default: all)")
+    options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = course_tools.make_course(Path(tmp) / "course")
-        for assignment_id in course_tools.assignment_ids():
+        judged = course_tools.make_course(Path(tmp) / "judged")
+        in_kernel = course_tools.make_course(Path(tmp) / "in-kernel")
+        (in_kernel / "nbgrader_config.py").write_text((in_kernel / "nbgrader_config.py").read_text() + IN_KERNEL)
+        for assignment_id in options.assignment or course_tools.assignment_ids():
             solution = nbformat.read(course_tools.notebook_path(course_tools.REPO, "solutions", assignment_id), 4)
-            release = nbformat.read(course_tools.notebook_path(root, "exercises", assignment_id), 4)
+            release = nbformat.read(course_tools.notebook_path(judged, "exercises", assignment_id), 4)
             notebook = course_tools.student_notebook(release, course_tools.model_answers(solution))
 
-            executed = nbformat.from_dict(notebook)
-            start = time.perf_counter()
-            NotebookClient(executed, timeout=120, kernel_name="python3", record_timing=True,
-                           resources={"metadata": {"path": tmp}}).execute()
-            baseline = time.perf_counter() - start
+            waits = student_wait(notebook, tmp)
+            print(f"\n{assignment_id}: a student's wait for each check (target: at most 0.5 s)")
+            for grade_id, seconds in waits.items():
+                print(f"  {grade_id:34s} {seconds:6.3f} s")
 
-            start = time.perf_counter()
-            course_tools.autograde(root, assignment_id, {"bench": notebook})
-            autograde = time.perf_counter() - start
+            pairs = [(autograde_seconds(judged, assignment_id, notebook, f"bench{r}"),
+                      autograde_seconds(in_kernel, assignment_id, notebook, f"bench{r}")) for r in range(options.rounds)]
+            judge, baseline = zip(*pairs)
+            ratios = [a / b for a, b in pairs]
+            print(f"{assignment_id}: autograde of one notebook, {options.rounds} pairs (median, min-max)")
+            print(f"  judge and sandbox:        {statistics.median(judge):6.2f} s ({min(judge):.2f}-{max(judge):.2f})")
+            print(f"  in-kernel (stock nbgrader): {statistics.median(baseline):4.2f} s "
+                  f"({min(baseline):.2f}-{max(baseline):.2f})")
+            print(f"  ratio, pair by pair:       {statistics.median(ratios):6.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
+                  "(target: at most 1.3x)")
 
-            print(f"\n{assignment_id}")
-            print(f"  {'test cell':32s} {'seconds':>8s}")
-            for cell in executed.cells:
-                meta = cell.metadata.get("nbgrader", {})
-                if meta.get("grade") and cell.cell_type == "code":
-                    print(f"  {meta['grade_id']:32s} {_seconds(cell):8.3f}")
-            print(f"  Run All in a fresh kernel (baseline): {baseline:6.2f} s")
-            print(f"  nbgrader autograde, one student:      {autograde:6.2f} s  "
-                  f"({autograde / baseline:.2f}x the baseline)")
+        cores = os.cpu_count() or 1
+        students = 2 * cores
+        assignment_id = (options.assignment or course_tools.assignment_ids())[0]
+        solution = nbformat.read(course_tools.notebook_path(course_tools.REPO, "solutions", assignment_id), 4)
+        release = nbformat.read(course_tools.notebook_path(judged, "exercises", assignment_id), 4)
+        notebook = course_tools.student_notebook(release, course_tools.model_answers(solution))
+        serial = class_seconds(judged, assignment_id, notebook, students, workers=1)
+        parallel = class_seconds(judged, assignment_id, notebook, students, workers=cores)
+        print(f"\na class of {students} students ({assignment_id}), all graded to full marks:")
+        print(f"  one nbgrader:                 {serial:6.1f} s ({serial / students:.2f} s a notebook)")
+        print(f"  {cores} nbgraders, one per core:   {parallel:6.1f} s ({parallel / students:.2f} s a notebook, "
+              f"{serial / parallel:.2f}x faster)")
 
 
 if __name__ == "__main__":

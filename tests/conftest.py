@@ -29,7 +29,39 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def graded(course: Path):
+def answer_server():
+    """A server on 127.0.0.1:47123 that hands out an answer key while the catalogues are graded.
+
+    The hostile submission hostile_network tries to fetch from it; the sandbox must stop it, so the
+    requests it records (tests/test_hostile.py) must stay empty.
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    requests: list[str] = []
+
+    class AnswerKey(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"log_softmax = None")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", 47123), AnswerKey)
+    except OSError:  # the port is taken: the test that reads `requests` skips
+        yield None
+        return
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield requests
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def graded(course: Path, answer_server):
     """assignment_id -> {student: Grades} for the solution, the untouched exercise and the catalogue."""
     cache: dict[str, dict[str, course_tools.Grades]] = {}
 

@@ -21,12 +21,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from nbcheck.judge.sandbox import capabilities
 from tests.submissions import Submission, catalogue
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,12 +60,36 @@ def notebook_path(root: Path, step: str, assignment_id: str, student: str | None
     return folder / f"{assignment_id}.ipynb"
 
 
-def run_nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the nbgrader command line in the course directory ``root``; fail loudly on error."""
-    # nbgrader runs `alembic` by name, so this interpreter's scripts folder must be on PATH.
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
-                            capture_output=True, text=True)
+def run_nbgrader(root: Path, *args: str, memory: list[int] | None = None) -> subprocess.CompletedProcess:
+    """Run the nbgrader command line in the course directory ``root``; fail loudly on error.
+
+    With ``memory`` (a list), the largest resident size of the nbgrader process itself, in bytes,
+    sampled every 20 ms, is appended to it.
+    """
+    # nbgrader runs `alembic` by name, so this interpreter's scripts folder must be on PATH. The course's
+    # own temporary folder holds the kernels' seeds, so that a test can see that none is left behind.
+    (root / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "TMPDIR": str(root / "tmp")}
+    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    if memory is not None:
+        def sample() -> None:
+            while process.poll() is None:
+                try:
+                    status = Path(f"/proc/{process.pid}/status").read_text()
+                    peak[0] = max(peak[0], int(status.split("VmRSS:")[1].split()[0]) * 1024)
+                except (OSError, IndexError):
+                    pass
+                time.sleep(0.02)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+    stdout, stderr = process.communicate()
+    if memory is not None:
+        sampler.join()
+        memory.append(peak[0])
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -74,7 +101,8 @@ def make_course(root: Path) -> Path:
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "solutions", root / "solutions")
     for assignment_id in assignment_ids():
-        run_nbgrader(root, "generate_assignment", assignment_id)
+        if (root / "solutions" / assignment_id).is_dir():  # one being written may not exist yet
+            run_nbgrader(root, "generate_assignment", assignment_id)
     return root
 
 
@@ -89,13 +117,19 @@ def model_answers(solution: nbformat.NotebookNode) -> dict[str, str]:
     return answers
 
 
+def release_answers(release: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> what an untouched exercise has in each solution cell."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in release.cells
+            if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
 def apply_submission(answers: dict[str, str], submission: Submission) -> dict[str, str]:
-    """The answers after ``submission``'s edits and replacements; an edit that no longer applies is an error."""
+    """The answers after ``submission``'s edits and replacements; an edit that no longer applies is an error.
+
+    A replacement may name any cell of the notebook (a student can change a locked one, too).
+    """
     answers = dict(answers)
-    for grade_id, source in submission.replace.items():
-        if grade_id not in answers:
-            raise KeyError(f"{submission.name}: no solution cell {grade_id!r}")
-        answers[grade_id] = source
+    answers.update(submission.replace)
     for grade_id, edits in submission.edits.items():
         for old, new in edits:
             if old not in answers.get(grade_id, ""):
@@ -105,13 +139,53 @@ def apply_submission(answers: dict[str, str], submission: Submission) -> dict[st
 
 
 def student_notebook(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
-    """The released notebook with the student's answers typed into its solution cells."""
+    """The released notebook with the student's answers typed into its cells (by grade_id)."""
     notebook = copy.deepcopy(release)
     for cell in notebook.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in answers:
+        if grade_id in answers:
             cell.source = answers[grade_id]
     return notebook
+
+
+def _is_test(cell: nbformat.NotebookNode) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+
+
+def _grade_id(cell: nbformat.NotebookNode) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+# Changes a student can make to the notebook itself, by name: Submission.notebook = "name" or "name:argument".
+NOTEBOOK_CHANGES = {
+    "duplicate_first_test": lambda cells, _: [c for cell in cells for c in (
+        [cell, copy.deepcopy(cell)] if cell is next(x for x in cells if _is_test(x)) else [cell])],
+    "delete": lambda cells, ids: [cell for cell in cells if _grade_id(cell) not in ids.split(",")],
+    "strip_metadata": lambda cells, _: [nbformat.from_dict({**cell, "metadata": {}}) for cell in cells],
+}
+
+
+@dataclass
+class Submitted:
+    """A student's submission as it lands in submitted/: the notebook, its file name, other files."""
+
+    notebook: nbformat.NotebookNode
+    filename: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def submitted(release: nbformat.NotebookNode, answers: dict[str, str], submission: Submission) -> Submitted:
+    """What ``submission`` hands in: its answers in the release, then its change to the notebook itself."""
+    unknown = set(submission.replace) - {_grade_id(cell) for cell in release.cells}
+    if unknown:
+        raise KeyError(f"{submission.name}: no cell {sorted(unknown)}")
+    start = answers if submission.start == "model" else release_answers(release)
+    notebook = student_notebook(release, apply_submission(start, submission))
+    if submission.notebook:
+        name, _, argument = submission.notebook.partition(":")
+        notebook.cells = NOTEBOOK_CHANGES[name](notebook.cells, argument)
+    return Submitted(notebook, submission.filename, dict(submission.files))
 
 
 @dataclass
@@ -162,18 +236,25 @@ def shards(root: Path, count: int) -> list[Path]:
     return courses
 
 
-def autograde(root: Path, assignment_id: str, notebooks: dict[str, nbformat.NotebookNode]) -> dict[str, Grades]:
+def autograde(root: Path, assignment_id: str, notebooks: dict[str, nbformat.NotebookNode | Submitted],
+              workers: int | None = None) -> dict[str, Grades]:
     """Submit each notebook as the student named by its key, run ``nbgrader autograde``, read the gradebook.
 
-    Students are dealt round-robin to :func:`shards` of the course, graded in parallel.
+    Students are dealt round-robin to :func:`shards` of the course (``workers`` of them), graded in parallel.
     """
-    courses = shards(root, max(1, min(grading_workers(), len(notebooks))))
+    courses = shards(root, max(1, min(workers or grading_workers(), len(notebooks))))
     placed: dict[str, Path] = {}
     for index, (student, notebook) in enumerate(notebooks.items()):
         course = placed[student] = courses[index % len(courses)]
+        submission = notebook if isinstance(notebook, Submitted) else Submitted(notebook)
         path = notebook_path(course, "submitted", assignment_id, student)
+        if submission.filename:
+            path = path.with_name(submission.filename)
         path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, path)
+        nbformat.write(submission.notebook, path)
+        for name, content in submission.files.items():
+            (path.parent / name).parent.mkdir(parents=True, exist_ok=True)
+            (path.parent / name).write_text(content)
     busy = sorted(set(placed.values()))
     with ThreadPoolExecutor(len(busy)) as pool:
         list(pool.map(lambda course: run_nbgrader(course, "autograde", assignment_id, "--force"), busy))
@@ -278,8 +359,10 @@ def grade_everything(root: Path, assignment_id: str) -> dict[str, Grades]:
                  **tampered_notebooks(release, answers)}
     stale = {}
     for submission in catalogue(assignment_id):
+        if submission.needs_sandbox and capabilities().bwrap is None:
+            continue  # the test reports the skip, with the reason
         try:
-            notebooks[submission.name] = student_notebook(release, apply_submission(answers, submission))
+            notebooks[submission.name] = submitted(release, answers, submission)
         except (KeyError, ValueError) as error:  # the solution changed under the entry: report it, grade the rest
             stale[submission.name] = Grades(float("nan"), float("nan"), problem=str(error))
     return {**autograde(root, assignment_id, notebooks), **stale}
@@ -308,17 +391,24 @@ def hidden_test_lines(solution: nbformat.NotebookNode) -> list[str]:
     return lines
 
 
+def regenerate(root: Path, assignment_id: str) -> None:
+    """Copy the exercise nbgrader generated in the course ``root`` over exercises/<assignment_id>."""
+    target = REPO / "exercises" / assignment_id
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(root / "exercises" / assignment_id, target)
+    print(f"regenerated {target.relative_to(REPO)} with nbgrader generate_assignment")
+
+
 def _main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["grade"])
+    parser.add_argument("command", choices=["grade", "generate"])
     parser.add_argument("assignment_id")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = make_course(Path(tmp) / "course")
-        target = REPO / "exercises" / args.assignment_id
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(root / "exercises" / args.assignment_id, target)
-        print(f"regenerated {target.relative_to(REPO)} with nbgrader generate_assignment")
+        regenerate(root, args.assignment_id)
+        if args.command == "generate":
+            return
         results = grade_everything(root, args.assignment_id)
     expected = {s.name: s.score for s in catalogue(args.assignment_id)}
     for student, grades in results.items():

@@ -47,8 +47,10 @@ def agent() -> Agent:
     def interrupted():
         raise KeyboardInterrupt
 
+
     return Agent({"softmax": softmax, "inplace": inplace, "uses_todo": uses_todo, "todo": todo,
                   "Counter": Counter, "interrupted": interrupted, "answer": 42})
+
 
 
 def test_lookup_says_what_a_name_is(agent: Agent) -> None:
@@ -70,6 +72,29 @@ def test_failures_are_described_not_raised(agent: Agent) -> None:
     assert request(agent, "call", name="interrupted") == {"ok": False, "interrupted": True}
     assert "gone" in request(agent, "call", name="nothing_here")
     assert request(agent, "rm -rf")["failure"]["type"] == "ProtocolError"
+
+
+def test_a_runner_may_change_the_namespace_but_not_its_inputs() -> None:
+    namespace: dict = {}
+    exec("""
+import warnings
+
+def sgd(w, dw, config):  # the warning is recorded in the namespace: not a change of the runner's input
+    warnings.warn("lr is large")
+    return w - config["learning_rate"] * dw, config
+
+def sgd_in_place(w, dw, config):
+    config["learning_rate"] *= 0.5
+    return w - config["learning_rate"] * dw, config
+""", namespace)  # defined as a notebook cell defines them: the namespace is their globals
+    runner = "nbcheck.grading.training.sgd"  # steps of the student's sgd, each fed what the last returned
+    agent = Agent(namespace)
+    reply = request(agent, "runner", np.ones(2), np.ones((3, 2)), {"learning_rate": 0.5}, path=runner, check_inputs=True)
+    assert reply["ok"] and np.allclose(reply["value"][0]["step 3"], [-0.5, -0.5])
+    assert "__warningregistry__" in namespace, "the warning really was recorded in the namespace"
+    namespace["sgd"] = namespace["sgd_in_place"]
+    reply = request(agent, "runner", np.ones(2), np.ones((3, 2)), {"learning_rate": 0.5}, path=runner, check_inputs=True)
+    assert reply == {"ok": False, "modified": "config"}
 
 
 def test_objects_stay_in_the_kernel_and_are_reached_by_handle(agent: Agent) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -269,3 +271,42 @@ def test_catalogue_is_complete():
                 "one_example_missing", "softmax_overflow", "mse_factor_2", "skipped_last_hidden_unit",
                 "corrupted_entry", "log_eps", "relu_prime_at_0_is_1"}
     assert required <= bugs
+
+
+def _softmax_with_examples(bug: str, N: int = 20, D: int = 5, K: int = 4, seed: int = 0):
+    """A linear softmax loss whose gradient covers only part of the batch (``bug``), and the ``examples`` hint."""
+    rng = np.random.default_rng(seed)
+    X, y = rng.standard_normal((N, D)), rng.integers(0, K, N)
+    reg = 0.1
+
+    def loss_of(idx, p):
+        s = X[idx] @ p["W"] + p["b"]
+        s = s - s.max(axis=1, keepdims=True)
+        return -(s[np.arange(len(idx)), y[idx]] - np.log(np.exp(s).sum(axis=1))).mean() + 0.5 * reg * np.sum(p["W"] ** 2)
+
+    def f(p):
+        part = {"correct": np.arange(N), "first_half": np.arange(N // 2), "all_but_last": np.arange(N - 1),
+                "first_only": np.arange(1)}[bug]
+        s = X @ p["W"] + p["b"]
+        probs = np.exp(s - s.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        dscores = (probs - np.eye(K)[y])[part] / N
+        return loss_of(np.arange(N), p), {"W": X[part].T @ dscores + reg * p["W"], "b": dscores.sum(axis=0)}
+
+    params = {"W": 0.5 * rng.standard_normal((D, K)), "b": rng.standard_normal(K)}
+    return f, params, dict(batch_size=N, reg=reg, regularized=["W"], examples=lambda idx: partial(loss_of, idx))
+
+
+@pytest.mark.parametrize("bug, words", [("first_half", "the first 10 examples"), ("all_but_last", "all but the last example"),
+                                        ("first_only", "the first example")])
+def test_a_gradient_of_part_of_the_batch_is_named(bug: str, words: str) -> None:
+    f, params, hints = _softmax_with_examples(bug)
+    report = check_grad(f, params, **hints)
+    assert report.status == "fail" and set(report.causes.values()) == {"partial_batch"}, report.causes
+    assert words in str(report)
+
+
+def test_the_examples_hint_raises_no_false_alarm() -> None:
+    for seed in range(5):
+        f, params, hints = _softmax_with_examples("correct", seed=seed)
+        assert check_grad(f, params, seed=seed, **hints).status == "pass"

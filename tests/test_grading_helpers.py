@@ -29,7 +29,7 @@ def test_missing_function_says_how_to_fix(notebook) -> None:
 
 def test_not_a_function(notebook) -> None:
     notebook("softmax", 3)
-    with pytest.raises(g.GradingError, match="should be a function, but it is a int"):
+    with pytest.raises(g.GradingError, match="should be a function, but it is an int"):
         g.student_function("softmax")
 
 
@@ -78,6 +78,17 @@ def test_in_place_modification_inside_a_dict(notebook) -> None:
     notebook("step", step)
     with pytest.raises(g.GradingError, match="modified its input `params`"):
         g.student_function("step")({"W": np.ones(3)})
+
+
+def test_a_number_changed_inside_a_dict_is_a_modification(notebook) -> None:
+    def sgd(w, dw, config):
+        config["learning_rate"] = config.get("learning_rate", 1e-2) * 0.5
+        return w - config["learning_rate"] * dw, config
+    notebook("sgd", sgd)
+    with pytest.raises(g.GradingError, match="modified its input `config`"):
+        g.student_function("sgd")(np.ones(2), np.ones(2), {"learning_rate": 0.1})
+    w, config = g.student_function("sgd")(np.ones(2), np.ones(2), {"learning_rate": float("nan")})
+    assert config["learning_rate"] != config["learning_rate"], "NaN stays NaN: the call may still not change it"
 
 
 def test_in_place_modification_of_a_keyword_argument_is_named(notebook) -> None:

@@ -77,7 +77,37 @@ def test_nbgrader_metadata_is_sound(path: Path) -> None:
         for begin, end in DELIMITERS:
             _assert_balanced(cell.source, begin, end, where)
         if "### BEGIN HIDDEN TESTS" in cell.source:
-            assert meta.get("grade") and cell.cell_type == "code", f"{where}: hidden tests outside a graded code cell"
+            assert meta.get("grade_id") == "answer_key", (
+                f"{where}: hidden code belongs in the exercise's answer key cell (grade_id answer_key), once")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_name)
+def test_one_answer_key_holds_all_hidden_code(path: Path) -> None:
+    keys = [(index, cell, meta) for index, cell, meta in _nbgrader_cells(path) if meta.get("grade_id") == "answer_key"]
+    assert len(keys) == 1, f"{_name(path)} needs exactly one answer key cell (grade_id answer_key)"
+    index, cell, meta = keys[0]
+    assert cell.cell_type == "code" and meta.get("locked") and not meta.get("grade") and not meta.get("solution"), (
+        f"{_name(path)}, cell {index}: the answer key must be a locked code cell, neither graded nor a solution")
+    visible = [line for line in cell.source.split("### BEGIN HIDDEN TESTS")[0].splitlines() if line.strip()]
+    after = cell.source.split("### END HIDDEN TESTS")[-1].strip()
+    assert all(line.startswith("#") for line in visible) and not after, (
+        f"{_name(path)}, cell {index}: the answer key's code must all be hidden; only comments may show")
+    tests = [i for i, c, m in _nbgrader_cells(path) if m.get("grade") and c.cell_type == "code"]
+    assert tests and index < min(tests), f"{_name(path)}: the answer key must come before the first test cell"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_name)
+def test_test_cells_are_thin(path: Path) -> None:
+    """A test cell says what it checks and asks nbcheck to check it: it fits on a screen."""
+    for index, cell, meta in _nbgrader_cells(path):
+        if not (meta.get("grade") and cell.cell_type == "code"):
+            continue
+        where = f"{_name(path)}, cell {index} ({meta['grade_id']})"
+        lines = cell.source.splitlines()
+        code = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        assert len(lines) <= 30, f"{where} has {len(lines)} lines; a test cell fits on a screen (30 lines)"
+        assert len(code) <= 12, f"{where} has {len(code)} lines of code; move checking logic into nbcheck"
+        assert lines[0].startswith("#"), f"{where} should open with a comment saying what it checks"
 
 
 def _assert_balanced(source: str, begin: str, end: str, where: str) -> None:

@@ -41,6 +41,7 @@ class Hints:
     reg: float | None = None
     regularized: tuple[str, ...] | None = None
     reg_scale: float = 0.5  # the loss carries reg_scale·reg·‖W‖² → gradient 2·reg_scale·reg·W
+    examples: Callable[[np.ndarray], Callable[[dict[str, np.ndarray]], Any]] | None = None
 
     @property
     def reg_grad(self) -> float | None:
@@ -180,6 +181,7 @@ def check_grad(
     directions: int = K,
     h: float = probing.H,
     diagnose: bool = True,
+    examples: Callable[[np.ndarray], Callable[[dict[str, np.ndarray]], Any]] | None = None,
 ) -> GradReport:
     """Check the gradients returned by ``f`` against finite differences (or a reference).
 
@@ -202,6 +204,8 @@ def check_grad(
         directions: K, random directions per tensor (default 2).
         h: finite-difference step (default 1e-6; retried at h/10, h/100 across kinks).
         diagnose: spend extra evaluations to name the cause of a failure (default True).
+        examples: ``examples(indices) -> loss_fn``, the loss on those examples of the batch only (with
+            the same regularisation): it lets the diagnosis recognise a gradient of part of the batch.
 
     Returns:
         A :class:`GradReport`; ``str(report)`` is the message for the student.
@@ -209,7 +213,7 @@ def check_grad(
     t0 = time.perf_counter()
     P, notes = probing.prepare_params(params)
     shapes = {k: v.shape for k, v in P.items()}
-    hints = Hints(batch_size, reg, tuple(regularized) if regularized is not None else None, reg_scale)
+    hints = Hints(batch_size, reg, tuple(regularized) if regularized is not None else None, reg_scale, examples)
     ev = Evaluator(f, loss_fn, shapes, batch_size)
     rng = probing._default_rng(seed)
     method = "the reference" if reference is not None else "finite differences"

@@ -13,6 +13,9 @@ Per tensor, in order (the first that fits wins):
 - transpose (square tensors): n = ⟨gᵀ, d⟩;
 - regularisation: a = n + γ·w (γ against the expected reg coefficient: missing, half,
   double, or on a bias), and factor with regularisation a = α·(n − c·w) + c·w;
+- part of the batch (when the caller says how to compute the loss of some examples only):
+  a = α·n_S (+ β·w for the regularisation) for the first or last example, all but the first or
+  the last, or the first or second half;
 - single example: g has rank 1 while the true gradient is not (a loop that stopped early);
 - localisation by group testing over halves of each axis ("wrong only in column 299");
 - one example missing: the error g_true − g has rank 1 (2×3 grid of rank-one probes).
@@ -205,7 +208,7 @@ def fit_hypotheses(name: str, point: Any, m: Measurements, hints: Any) -> Cause 
         nt = np.array([dot(g.T, d) for d in m.dirs])
         if _explains(float(((n - nt) ** 2).sum()), energy, scale):
             return Cause("transpose", f"grads['{name}'] is transposed (it equals the transpose of the correct gradient)",
-                         f"a gradient is laid out like its parameter: for W in X @ W, dW = X.T @ dout", {})
+                         "a gradient is laid out like its parameter: for W in X @ W, dW = X.T @ dout", {})
     if not np.any(w):
         return None
     c = hints.reg_grad if (hints.reg_grad and _regularized(name, p, hints)) else 0.0
@@ -223,6 +226,41 @@ def fit_hypotheses(name: str, point: Any, m: Measurements, hints: Any) -> Cause 
         cause = factor_cause(name, float(alpha), hints)
         cause.message += " (besides a regularisation term that is off)"
         return cause
+    return None
+
+
+def _subsets(n: int) -> list[tuple[str, np.ndarray]]:
+    """The parts of a batch of n examples that a loop or a slice commonly stops at, in words."""
+    half = n // 2
+    parts = [("the first example", np.arange(1)), ("all but the last example", np.arange(n - 1)),
+             ("all but the first example", np.arange(1, n)), ("all but the last two examples", np.arange(n - 2))]
+    if half >= 2:
+        parts += [(f"the first {half} examples", np.arange(half)), (f"the last {n - half} examples", np.arange(half, n))]
+    return parts
+
+
+def partial_batch(name: str, point: Any, m: Measurements, hints: Any) -> Cause | None:
+    """The gradient of only part of the batch, when ``hints.examples`` computes the loss of some examples."""
+    n_examples = hints.batch_size
+    if hints.examples is None or not n_examples or n_examples < 2:
+        return None
+    scale = float(np.maximum(m.a * m.a, m.n * m.n).sum())
+    h = 1e-6
+    for words, indices in _subsets(n_examples):
+        loss = hints.examples(indices)
+
+        def slope(d: np.ndarray) -> float:
+            step = lambda sign: loss({**point.params, name: point.params[name] + sign * h * d})  # noqa: E731
+            return (float(step(1.0)) - float(step(-1.0))) / (2 * h)
+
+        n_part = np.array([slope(d) for d in m.dirs])
+        regressors = [n_part, m.w] if np.any(m.w) and point.grads[name].size >= 4 else [n_part]
+        coef, res = _fit(regressors, m.a)
+        if _explains(res, m.energy, scale) and abs(coef[0]) > 1e-3:
+            return Cause("partial_batch", f"grads['{name}'] is the gradient of {words} only "
+                         f"({len(indices)} of the {n_examples} in the batch)",
+                         "every example contributes to the gradient: loop over all N examples (range(N), not "
+                         "range(N - 1)) and do not slice the batch", {"examples": len(indices)})
     return None
 
 
@@ -343,7 +381,8 @@ def diagnose_tensor(name: str, point: Any, tp: Any, hints: Any, rng: np.random.G
         d = rng.standard_normal(g.shape)
         dirs.append(d)
         probes.append(point.oracle.probe(name, d, dot(g, d), gnorm))
-    cause = fit_hypotheses(name, point, _measure(point, name, dirs, probes), hints)
+    measured = _measure(point, name, dirs, probes)
+    cause = fit_hypotheses(name, point, measured, hints) or partial_batch(name, point, measured, hints)
     if cause is not None:
         return cause
     c = hints.reg_grad if (hints.reg_grad and _regularized(name, point.params[name], hints)) else 0.0

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from nbcheck.gradcheck.report import Cause, fmt
+from nbcheck.gradcheck.report import Cause
 
 # Bound at import: a student's later monkey-patching of numpy must not change the checker.
 _array = np.array
@@ -181,7 +181,7 @@ def shape_message(name: str, got: tuple[int, ...], want: tuple[int, ...], batch_
     head = f"grads['{name}'] has shape {got} but params['{name}'] has shape {want}"
     if len(got) == 2 and got == want[::-1]:
         return Cause("shape_transposed", head + ": did you transpose it?",
-                     f"a gradient has the shape of its parameter; for W in X @ W use X.T @ dout, not dout.T @ X", {})
+                     "a gradient has the shape of its parameter; for W in X @ W use X.T @ dout, not dout.T @ X", {})
     if len(got) == len(want) + 1 and got[1:] == want:
         return Cause("shape_per_example", head + f": it has an extra leading axis of length {got[0]} (one gradient per example?)",
                      "sum the per-example gradients over axis 0", {})

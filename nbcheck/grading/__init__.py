@@ -11,12 +11,12 @@ The building blocks are public too: :func:`student_function`, :func:`as_array`,
 :func:`as_scalar`, :func:`unpack` and :func:`assert_close`.
 """
 
-from nbcheck.grading.calls import StudentObject, describe_arguments, student_class, student_function
+from nbcheck.grading.calls import StudentObject, describe_arguments, kernel_function, kernel_runner, student_class, student_function
 from nbcheck.grading.cases import Answer, answer_key
 from nbcheck.grading.checks import Gradients, Output, array, arrays, check, ints, losses, number, probabilities
 from nbcheck.grading.errors import GradingError
 from nbcheck.grading.values import as_array, as_scalar, assert_close, unpack
 
 __all__ = ["Answer", "GradingError", "Gradients", "Output", "StudentObject", "answer_key", "array", "arrays",
-           "as_array", "as_scalar", "assert_close", "check", "describe_arguments", "ints", "losses", "number",
+           "as_array", "as_scalar", "assert_close", "check", "describe_arguments", "ints", "kernel_function", "kernel_runner", "losses", "number",
            "probabilities", "student_class", "student_function", "unpack"]

@@ -46,6 +46,8 @@ class StudentProcess(Protocol):
 
     def function(self, name: str, time_limit: float | None, wrap_objects: bool) -> Callable[..., Any]: ...
 
+    def runner(self, path: str, time_limit: float | None) -> Callable[..., Any]: ...
+
 
 # Set by the judge while it runs a test cell; unset (None) in the student's own kernel.
 judge: contextvars.ContextVar[StudentProcess | None] = contextvars.ContextVar("nbcheck_judge", default=None)
@@ -125,23 +127,39 @@ def not_defined_message(name: str) -> str:
 
 
 def not_callable_message(name: str, type_name: str) -> str:
-    return f"`{name}` should be a function, but it is a {type_name}."
+    article = "an" if type_name[:1].lower() in "aeiou" else "a"
+    return f"`{name}` should be a function, but it is {article} {type_name}."
 
 
 # --------------------------------------------------------------------------- inputs left unchanged
 
+class _Number:
+    """A number or string held in a dict or list argument, as it was before the call (``config["lr"]``, say)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 def snapshot(value: Any) -> Any:
-    """A private copy of an argument, to find out later whether the call changed it."""
+    """A private copy of an argument, to find out later whether the call changed it (None: nothing to watch)."""
     if isinstance(value, np.ndarray):
         return np.array(value, copy=True)
     if isinstance(value, dict):
         return {k: snapshot(v) for k, v in value.items()}
     if isinstance(value, list):
         return [snapshot(v) for v in value]
+    if isinstance(value, (int, float, str, np.generic)):
+        return _Number(value)
     return None
 
 
 def changed(before: Any, after: Any) -> bool:
+    if isinstance(before, _Number):
+        try:
+            same = bool(before.value == after) or bool(before.value != before.value and after != after)  # NaN
+            return not same
+        except Exception:  # a number replaced by an object whose == fails: changed
+            return True
     if isinstance(before, np.ndarray):
         return not (isinstance(after, np.ndarray) and before.shape == after.shape
                     and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
@@ -196,6 +214,36 @@ def student_class(name: str, *, time_limit: float | None = DEFAULT_TIME_LIMIT) -
     if process is not None:
         return process.function(name, time_limit, wrap_objects=True)
     return _local_function(name, time_limit, wrap_objects=True)
+
+
+def kernel_runner(path: str, *, time_limit: float | None = DEFAULT_TIME_LIMIT) -> Callable[..., Any]:
+    """nbcheck's function ``path`` (``"nbcheck.grading.x.f"``), run where the student's code runs.
+
+    It is called as ``f(namespace, *args, **kwargs)`` with the notebook's namespace first, so that
+    it can drive the student's code through many steps in one call (in the judge: one request to
+    the kernel instead of thousands). What it returns is checked like a student's result.
+    """
+    process = judge.get()
+    if process is not None:
+        return process.runner(path, time_limit)
+    import importlib
+    module, _, name = path.rpartition(".")
+    function = getattr(importlib.import_module(module), name)
+    namespace = _notebook_namespace()
+    return LocalCaller(name, lambda *args, **kwargs: function(namespace, *args, **kwargs), time_limit, wrap_objects=True)
+
+
+def kernel_function(path: str) -> Any:
+    """nbcheck's function ``path``, to pass as an argument to the student's code (a loss to train on, say).
+
+    In the judge it crosses as a reference that the kernel resolves in its own copy of nbcheck.
+    """
+    if judge.get() is not None:
+        from nbcheck.judge.wire import Reference
+        return Reference(path)
+    import importlib
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _notebook_namespace() -> Mapping[str, Any]:
@@ -293,6 +341,12 @@ def _print_warning(message: Warning | str, category: type[Warning], filename: st
 def type_name(value: Any) -> str:
     """The name of ``value``'s type, as the student would call it (the real one behind a StudentObject)."""
     return value._target.type_name if isinstance(value, StudentObject) else type(value).__name__
+
+
+def a_type(value: Any) -> str:
+    """"a list", "an int": ``value``'s type name with its article, for messages."""
+    name = type_name(value)
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _unwrap(value: Any) -> Any:

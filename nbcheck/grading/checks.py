@@ -81,21 +81,24 @@ def arrays(name: str, shapes: Mapping[str, str], label: str = "", keys: Sequence
 
 @dataclass(frozen=True)
 class Gradients:
-    """Check returned gradients against central differences of a loss (nbcheck's :func:`check_grad`).
+    """Returned gradients, seen through nbcheck's gradient checker (:func:`check_grad`).
+
+    When a gradient differs from the answer, the checker explains how (with the answer's loss on
+    hidden cases, and with the student's own loss on visible ones when that loss is right): a
+    factor, the regularisation, a transpose, part of the batch, one example, a location.
 
     Attributes:
         params: input name -> output name of its gradient (``{"W": "dW", "b": "db"}``), or the
             name of a dict input and of the dict output keyed like it (``("params", "grads")``).
-        loss: "own" (the loss the function returns, on the visible cases: after the values passed,
-            a failure means that the loss and the gradient disagree), "answer" (the answer's loss, on
-            the hidden cases), or "diagnose" (only when a gradient is wrong: explain how, with the
-            answer's loss on hidden cases and the student's loss, when it is right, on visible ones).
+        check: also check, after the values passed: "own" (against the student's own loss, on the
+            visible cases: a failure means that the loss and the gradient disagree), "answer"
+            (against the answer's loss, on the hidden cases) or None.
         batch, reg: the input holding the examples (its length is N) and the regularisation strength.
         regularized: the parameters the penalty covers.
     """
 
     params: Mapping[str, str] | tuple[str, str]
-    loss: str = "own"
+    check: str | None = "own"
     batch: str = "X"
     reg: str | None = "reg"
     regularized: tuple[str, ...] | None = None
@@ -136,7 +139,7 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
           hints: Mapping[str, str] | None = None, notes: Iterable[tuple[str, str]] = (),
           depends_on: Sequence[str] = (), no_loops: bool = False, gradients: Gradients | None = None,
           trains: str = "", accuracy: Callable[..., float] | None = None,
-          time_limit: float | None = calls.DEFAULT_TIME_LIMIT) -> None:
+          time_limit: float | None = calls.DEFAULT_TIME_LIMIT, runner: str | None = None) -> None:
     """Check the student's ``function`` on the visible cases of ``name`` and, where its answer key is
     registered, on the hidden ones; raise :class:`GradingError` at the first failure.
 
@@ -160,6 +163,9 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
         accuracy: ``accuracy(**inputs, **outputs) -> float``, checked against the range each case's
             answer gives.
         time_limit: seconds for each call.
+        runner: instead of calling ``function`` directly, run nbcheck's ``runner`` (a dotted path) where
+            the student's code runs, with the case's inputs (see :func:`~nbcheck.grading.kernel_runner`):
+            for checks that drive a class through many operations.
     """
     outputs = tuple(returns) if isinstance(returns, Sequence) else (returns,)
     shipped_function, cases = visible_cases(exercise, name)
@@ -168,7 +174,8 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
                  accuracy, time_limit)
     key = find_key(sys._getframe(1).f_globals, exercise, name)
     hidden = key.cases(key.hidden()) if key is not None else []
-    spec.call = calls.student_function(spec.function, time_limit=time_limit)
+    spec.call = (calls.kernel_runner(runner, time_limit=time_limit) if runner
+                 else calls.student_function(spec.function, time_limit=time_limit))
     if no_loops:
         _fail(spec, None, contracts.loops_in(spec.function))
     for case in cases + hidden:
@@ -239,36 +246,36 @@ def _label(spec: Check, output: Output, case: Case, key: str | None = None) -> s
 
 
 def _compare(spec: Check, case: Case, name: str, values: Mapping[str, Any]) -> None:
-    try:
-        _compare_output(spec, case, name, values)
-    except GradingError as failure:
-        gradients = spec.gradients
-        if gradients is None or gradients.loss != "diagnose" or _output(spec, name).name not in \
-                {output for output, _ in gradients.pairs(case.answer.outputs).values()}:
-            raise
-        raise GradingError(f"{failure}{diagnosis(spec, case, values)}") from None
+    """Compare one output; a wrong gradient also gets what nbcheck's checker finds wrong with it."""
+    gradients = spec.gradients
+    explain = None
+    if gradients is not None and _output(spec, name).name in {o for o, _ in gradients.pairs(case.answer.outputs).values()}:
+        explain = lambda: diagnosis(spec, case, values)  # noqa: E731
+    _compare_output(spec, case, name, values, explain)
 
 
-def _compare_output(spec: Check, case: Case, name: str, values: Mapping[str, Any]) -> None:
+def _compare_output(spec: Check, case: Case, name: str, values: Mapping[str, Any],
+                    explain: Callable[[], str] | None) -> None:
     output = _output(spec, name)
     expected = case.answer.outputs[output.name]
     if output.kind == "arrays":
         actual = _read_arrays(spec, output, values[output.name], expected, case)
         for key in [k for k in output.keys or tuple(expected) if k in expected]:
-            _compare_value(spec, case, output, actual[key], key, _label(spec, output, case, key), spec.hints.get(key, ""))
+            _compare_value(spec, case, output, actual[key], key, _label(spec, output, case, key), spec.hints.get(key, ""),
+                           explain)
         return
     actual = _read(spec, output, values[output.name], expected, case)
     if name == output.name:
-        _compare_value(spec, case, output, actual, None, _label(spec, output, case), spec.hints.get(name, ""))
+        _compare_value(spec, case, output, actual, None, _label(spec, output, case), spec.hints.get(name, ""), explain)
         return
     index = int(name[name.index("[") + 1:-1]) % len(actual)
     when = "at the initial parameters" if index == 0 else "before the last step"
     label = f"{output.name}[{index}] ({case.label}), the loss {when},"
-    _compare_value(spec, case, output, actual[index], index, label, spec.hints.get(name, ""))
+    _compare_value(spec, case, output, actual[index], index, label, spec.hints.get(name, ""), explain)
 
 
 def _compare_value(spec: Check, case: Case, output: Output, actual: Any, key: str | int | None, label: str,
-                   hint: str) -> None:
+                   hint: str, explain: Callable[[], str] | None = None) -> None:
     """Pass when ``actual`` equals the answer (or an alternative); else name the mistake, the factor or the gap."""
     answer = case.answer
 
@@ -286,6 +293,9 @@ def _compare_value(spec: Check, case: Case, output: Output, actual: Any, key: st
         if pick(wrong) is not None and _close(actual, pick(wrong), spec.rtol, atol):
             raise GradingError(f"{label} is wrong: {explanation}")
     expected = rights[0]
+    if np.ndim(actual) == 2 and len(set(np.shape(actual))) == 1 and _close(np.transpose(actual), expected, spec.rtol, atol):
+        raise GradingError(f"{label} is wrong: it is the transpose of the right value (with a square shape, the "
+                           "transpose fits too). Check the order of the factors: for W in X @ W, dW = X.T @ dout.")
     try:
         assert_close(actual, expected, label, rtol=spec.rtol, atol=atol, factors=answer.factors)
     except GradingError as failure:
@@ -294,7 +304,7 @@ def _compare_value(spec: Check, case: Case, output: Output, actual: Any, key: st
         scale = float(np.max(np.abs(np.asarray(expected, float)))) if np.size(expected) else 0.0
         if scale > 0 and gap / scale < 1e-4 and output.kind != "ints":
             message += ROUNDING_HINT.format(gap=gap / scale)
-        raise GradingError(f"{message} {hint}".rstrip()) from None
+        raise GradingError(f"{message} {hint}".rstrip() + (explain() if explain else "")) from None
 
 
 def _close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
@@ -353,7 +363,7 @@ def _read_losses(spec: Check, output: Output, value: Any, length: int, case: Cas
     if not isinstance(value, (list, tuple, np.ndarray)) or len(value) != length:
         size = f" of length {len(value)}" if isinstance(value, (list, tuple, np.ndarray)) else ""
         raise GradingError(f"{name} ({case.label}) should be a list or 1-D array of num_iters = {length} numbers, "
-                           f"one per step, but it is a {calls.type_name(value)}{size}.")
+                           f"one per step, but it is {calls.a_type(value)}{size}.")
     if spec.trains:
         bad = [t for t, v in enumerate(value) if _is_nonfinite_number(v)]
         if bad[:1] == [0]:
@@ -387,13 +397,13 @@ def _check_accuracy(spec: Check, case: Case, values: Mapping[str, Any]) -> None:
 
 def _check_gradients(spec: Check, case: Case, values: Mapping[str, Any]) -> None:
     gradients = spec.gradients
-    if gradients.loss == "diagnose" or (gradients.loss == "answer") == case.visible or \
-            (gradients.loss == "answer" and case.answer.loss is None):
+    if gradients.check is None or (gradients.check == "answer") == case.visible or \
+            (gradients.check == "answer" and case.answer.loss is None):
         return
-    report = _gradient_report(spec, case, values, use_answer=gradients.loss == "answer")
+    report = _gradient_report(spec, case, values, use_answer=gradients.check == "answer")
     if report.status != "fail":
         return
-    if gradients.loss == "own":
+    if gradients.check == "own":
         raise GradingError(f"({case.label}) {report}\nYour returned values equal the expected ones, yet the gradients are not the "
                            "gradient of your own loss near this point: your loss computes something slightly "
                            "different from what your gradient differentiates, such as an epsilon inside the log "
@@ -407,9 +417,15 @@ def diagnosis(spec: Check, case: Case, values: Mapping[str, Any]) -> str:
     if not answer:
         loss = values.get("loss")
         expected = case.answer.outputs.get("loss")
-        if loss is None or expected is None or not _close(np.asarray(loss, float), expected, 1e-9, 1e-12):
+        try:
+            if loss is None or expected is None or not _close(np.asarray(loss, float), expected, 1e-9, 1e-12):
+                return ""
+        except (TypeError, ValueError):  # a loss that is not a number: nothing to differentiate
             return ""
-    report = _gradient_report(spec, case, values, use_answer=answer)
+    try:
+        report = _gradient_report(spec, case, values, use_answer=answer)
+    except GradingError:  # the function failed at a nearby point: the message already says what is wrong
+        return ""
     if report.status != "fail":
         return ""
     whose = "the correct loss" if answer else "your loss"
@@ -428,6 +444,11 @@ def _gradient_report(spec: Check, case: Case, values: Mapping[str, Any], use_ans
             return {**case.inputs, dict_input: {**case.inputs[dict_input], **point}}
         return {**case.inputs, **point}
 
+    def loss_at(inputs: dict[str, Any]) -> float:
+        if use_answer:
+            return case.answer.loss(**inputs)
+        return as_scalar(_unpack(spec, spec.call(**inputs))["loss"], "the loss")
+
     def f(point: Mapping[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
         got = _unpack(spec, spec.call(**inputs_at(point)))
         grads = {}
@@ -438,10 +459,16 @@ def _gradient_report(spec: Check, case: Case, values: Mapping[str, Any], use_ans
         return loss, grads
 
     batch = case.inputs.get(gradients.batch)
+    size = len(batch) if batch is not None else None
+    per_example = [k for k, v in case.inputs.items() if size and isinstance(v, np.ndarray) and v.shape[:1] == (size,)]
+
+    def examples(indices: np.ndarray) -> Callable[[Mapping[str, np.ndarray]], float]:
+        """The loss of those examples only: lets the checker recognise a gradient of part of the batch."""
+        return lambda point: loss_at({**inputs_at(point), **{k: case.inputs[k][indices] for k in per_example}})
+
     return check_grad(f, params, loss_fn=(lambda p: case.answer.loss(**inputs_at(p))) if use_answer else None,
-                      batch_size=len(batch) if batch is not None else None,
-                      reg=case.inputs.get(gradients.reg) if gradients.reg else None,
-                      regularized=gradients.regularized)
+                      batch_size=size, reg=case.inputs.get(gradients.reg) if gradients.reg else None,
+                      regularized=gradients.regularized, examples=examples if per_example else None)
 
 
 # --------------------------------------------------------------------------- notes
@@ -479,6 +506,9 @@ def _passes(function: str, cases: list[Case]) -> bool:
 def _matches(value: Any, expected: Any) -> bool:
     if isinstance(expected, dict):
         return isinstance(value, dict) and all(k in value and _matches(value[k], v) for k, v in expected.items())
+    if isinstance(expected, (list, tuple)):  # ragged, say: a list of batches of different sizes
+        return (isinstance(value, (list, tuple)) and len(value) == len(expected)
+                and all(_matches(v, e) for v, e in zip(value, expected)))
     try:
         return _close(np.asarray(value, dtype=float), expected, 1e-6, 1e-9)
     except (TypeError, ValueError):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nbcheck.grading.calls import type_name
+from nbcheck.grading.calls import a_type, type_name
 from nbcheck.grading.errors import GradingError
 
 
@@ -49,7 +49,7 @@ def as_scalar(value: Any, name: str) -> float:
     elif isinstance(value, int) and not isinstance(value, bool):
         number = float(int.__index__(value))
     else:
-        raise GradingError(f"{name} should be a number, but it is a {type_name(value)}.")
+        raise GradingError(f"{name} should be a number, but it is {a_type(value)}.")
     if not np.isfinite(number):
         raise GradingError(f"{name} is {number}. {_NON_FINITE_HINT}")
     return number
@@ -69,7 +69,7 @@ def as_array(value: Any, name: str, *, shape: tuple[int, ...] | None = None, kin
     """
     if not isinstance(value, np.ndarray):
         of_shape = f" of shape {tuple(shape)}" if shape is not None else ""
-        raise GradingError(f"{name} should be a numpy array{of_shape}, but it is a {type_name(value)}. "
+        raise GradingError(f"{name} should be a numpy array{of_shape}, but it is {a_type(value)}. "
                            "Return an np.ndarray (for example the result of numpy operations).")
     if isinstance(value, np.matrix):
         raise GradingError(f"{name} is an np.matrix, whose * and indexing differ from arrays. "

@@ -6,6 +6,10 @@ a function (by name or by handle), read an attribute, or apply an operator; the 
 plain data and handles (:mod:`nbcheck.judge.wire`). The reply is the result as plain data, the
 handles of objects that are not plain data, or a description of what went wrong.
 
+A *runner* (``{"op": "runner", "path": "nbcheck...."}``) is a function of nbcheck's that the judge
+asks to run here, with the notebook's namespace as its first argument: it can drive the student's
+code through many steps (building a long computation graph, say) in one request.
+
 Nothing here is trusted. The student's code runs in this process and can change any of it; what
 the agent replies is only ever treated as the student's answer, checked by the judge in its own
 process.
@@ -13,8 +17,10 @@ process.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import operator
+import sys
 from typing import Any
 
 from nbcheck.grading.calls import describe_failure, modified_argument, snapshot
@@ -22,6 +28,30 @@ from nbcheck.judge import wire
 
 TARGET = "nbcheck.judge"
 OPERATORS = {"add", "sub", "mul", "truediv", "matmul", "pow", "getitem", "neg"}
+OUTPUT_LIMIT = 2 << 20   # characters each cell may print; the judge keeps 1 MiB for the whole notebook anyway
+
+
+class CappedOutput:
+    """stdout or stderr that passes on at most OUTPUT_LIMIT characters per cell, then drops the rest.
+
+    The kernel sends what a cell prints in one message every 0.2 s; capped, no message grows so
+    large that the judge must refuse it (it would lose the cell's reply with it).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.written = stream, 0
+
+    def write(self, text: str) -> int:
+        room = OUTPUT_LIMIT - self.written
+        if room > 0:
+            self.stream.write(text[:room])
+            if len(text) >= room:
+                self.stream.write(f"\n[Output stopped: this cell printed more than {OUTPUT_LIMIT >> 20} MiB.]\n")
+        self.written += len(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 class Agent:
@@ -52,6 +82,9 @@ class Agent:
                 function = getattr(operator, request["name"])
             elif op == "getattr":
                 function, args = getattr, [self.target(request), request["attribute"]]
+            elif op == "runner":
+                function = self.resolve({"$ref": request["path"]})
+                args = [self.namespace, *args]
             else:
                 return {"ok": False, "failure": {"type": "ProtocolError", "message": f"unknown request {op!r}"}}, []
         except LookupError as error:
@@ -62,7 +95,9 @@ class Agent:
 
     def call(self, function: Any, args: list[Any], kwargs: dict[str, Any],
              check_inputs: bool) -> tuple[dict[str, Any], list[bytes]]:
-        before = [snapshot(v) for v in list(args) + list(kwargs.values())] if check_inputs else []
+        # A runner's first argument is the notebook's namespace: the student's code may change it freely.
+        before = [None if arg is self.namespace else snapshot(arg) for arg in list(args) + list(kwargs.values())] \
+            if check_inputs else []
         try:
             result = function(*args, **kwargs)
         except KeyboardInterrupt:
@@ -91,6 +126,14 @@ class Agent:
         return self.resolve({"$handle": request["handle"]})
 
     def resolve(self, tree: dict[str, Any]) -> Any:
+        if "$ref" in tree:
+            path = str(tree["$ref"])
+            if path.startswith("nbcheck."):
+                module, _, name = path.rpartition(".")
+                return getattr(importlib.import_module(module), name)
+            if path not in self.namespace:
+                raise LookupError(f"{path} is not defined")
+            return self.namespace[path]
         handle_id = tree["$handle"]
         if handle_id not in self.objects:
             raise LookupError(f"object {handle_id} no longer exists")
@@ -114,3 +157,11 @@ def load_ipython_extension(shell: Any) -> None:
             comm.send({"id": request.get("id"), **reply}, buffers=buffers)
 
     shell.kernel.comm_manager.register_target(TARGET, on_open)
+    outputs = [CappedOutput(sys.stdout), CappedOutput(sys.stderr)]
+    sys.stdout, sys.stderr = outputs
+
+    def new_cell() -> None:
+        for output in outputs:
+            output.written = 0
+
+    shell.events.register("pre_execute", new_cell)

@@ -10,6 +10,7 @@
   deleted too.
 - :func:`grade_renamed_notebooks` (a ``pre_convert_hook``) grades a renamed notebook in place of
   the missing one.
+- :class:`ClearHiddenCode` removes hidden code from the feedback, from the instructor's cells only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import nbformat
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
@@ -65,10 +67,11 @@ class JudgedExecute(NbGraderPreprocessor):
         budget = Budget(self.timeout, self.notebook_timeout, self.test_timeout, self.output_limit)
         env = {"NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde")}
         session = Session(Path(resources["metadata"]["path"]), limits, budget, env)
-        # The student's cells: everything but the cells the judge runs, and never hidden code.
+        # The student's cells: everything but the cells the judge runs (restored from the gradebook),
+        # and never an instructor's cell with hidden code.
         students = [cell for cell in nb.cells if cell.cell_type == "code" and cell.source.strip()
                     and cell.metadata.get("nbgrader", {}).get("grade_id") not in judged
-                    and HIDDEN_MARK not in cell.source]
+                    and not (utils.is_locked(cell) and HIDDEN_MARK in cell.source)]
         session.notebook_sources = [cell.source for cell in students]
         try:
             for cell in students:
@@ -175,6 +178,19 @@ class OverwriteCells(_OverwriteCells):
             nb.cells.insert(position, self.missing_cell_transform(
                 sources[grade_cell.name], grade_cell.max_score, is_solution=grade_cell.name in solutions))
         return nb, resources
+
+
+class ClearHiddenCode(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests for feedback, on the instructor's cells only.
+
+    A student's own cell may contain the words "BEGIN HIDDEN TESTS" (in a string, say); nbgrader's
+    preprocessor would then fail the whole feedback run. Cells the student wrote have no hidden code.
+    """
+
+    def preprocess_cell(self, cell: nbformat.NotebookNode, resources: dict, index: int) -> tuple:
+        if not utils.is_locked(cell):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
 
 def grade_renamed_notebooks(assignment: str, student: str, notebooks: list[str]) -> None:

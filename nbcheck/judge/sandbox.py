@@ -43,7 +43,7 @@ from jupyter_client import BlockingKernelClient
 
 FIRST_UID = 400_000      # user ids FIRST_UID ... FIRST_UID + SLOTS - 1 serve the sandboxes of root
 SLOTS = 1000
-SLOT_DIR = Path(tempfile.gettempdir()) / "nbcheck-sandbox-slots"
+SLOT_DIR = Path("/tmp/nbcheck-sandbox-slots")  # one for the machine, whatever TMPDIR each grader has
 INSIDE_SEED, INSIDE_LIB, INSIDE_KERNEL, HOME = "/run/seed", "/run/lib", "/run/kernel", "/home/student"
 # What the kernel can make the grader hold at once: ZeroMQ drops a larger message and queues at most
 # this many; printing floods therefore cost the grader well under 100 MB.

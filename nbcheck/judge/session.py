@@ -250,6 +250,10 @@ class Session:
             raise GradingError(calls.not_callable_message(name, found.get("type", "value")))
         return RemoteCaller(self, name, {"op": "call", "name": name}, time_limit, wrap_objects)
 
+    def runner(self, path: str, time_limit: float | None) -> Callable[..., Any]:
+        """nbcheck's function ``path``, run in the student's kernel with the notebook's namespace first."""
+        return RemoteCaller(self, path.rpartition(".")[2], {"op": "runner", "path": path}, time_limit, wrap_objects=True)
+
     def request(self, request: dict[str, Any], args: tuple, kwargs: dict[str, Any], time_limit: float | None,
                 label: str) -> dict[str, Any]:
         """Send one request to the agent and return its reply, with ``value`` decoded."""
@@ -349,7 +353,10 @@ class RemoteObject:
 
 
 def _handles(value: Any, generation: int) -> Any:
-    """``value`` with each StudentObject replaced by the handle of its object in the kernel."""
+    """``value`` with each StudentObject replaced by the handle of its object in the kernel, and each
+    of the notebook's functions by a reference to it."""
+    if isinstance(value, RemoteCaller) and "name" in value.request:
+        return wire.Reference(value.request["name"])
     if isinstance(value, StudentObject) and isinstance(value._target, RemoteObject):
         if value._target.handle.generation != generation:
             raise GradingError(f"{value!r} was lost when the kernel restarted.")

@@ -11,8 +11,9 @@ arrays), and decode the pair back. Only these pass as values:
 A subclass of one of these crosses as the plain value its base class stores.
 
 Anything else the student's code returns stays in the kernel and crosses as a *handle*:
-``{"$handle": id, "type": "module.Class", "repr": "..."}``; the judge can pass a handle back
-as an argument, or ask for an attribute of the object it names.
+``{"$handle": id, "type": "Class"}``; the judge can pass a handle back as an argument, or ask
+for an attribute of the object it names. The judge can also pass a function by *reference*,
+``{"$ref": name}``: one of the notebook's by its name, or one of nbcheck's by its dotted path.
 
 Decoding builds fresh objects of exactly these types from the bytes, so nothing the student's
 code defines (a subclass, an ``__eq__`` that lies, an ``__array__`` hook) reaches the judge.
@@ -37,6 +38,18 @@ _KINDS = "biufc"
 
 class WireError(ValueError):
     """A value cannot be encoded, or an encoded tree is malformed or too large."""
+
+
+class Reference:
+    """A function the kernel looks up itself: one of the notebook's, by name, or nbcheck's, by dotted path."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"<{self.path} in the student's kernel>"
 
 
 class Handle:
@@ -71,6 +84,8 @@ def encode(value: Any, keep: Callable[[Any], dict] | None = None) -> tuple[Any, 
         kind = type(item)
         if kind is Handle:
             return {"$handle": item.id}
+        if kind is Reference:
+            return {"$ref": item.path}
         if item is None or isinstance(item, bool):
             return item
         if isinstance(item, np.ndarray) or isinstance(item, np.generic):
@@ -111,8 +126,8 @@ def decode(tree: Any, buffers: list[bytes], handle: Callable[[dict], Any] | None
 
     Args:
         tree, buffers: as :func:`encode` returned them (after JSON and the transport).
-        handle: called with each ``{"$handle": ...}`` tree; returns what stands for it.
-            Without it, a handle raises :class:`WireError`.
+        handle: called with each ``{"$handle": ...}`` or ``{"$ref": ...}`` tree; returns what stands
+            for it. Without it, these raise :class:`WireError`.
     """
     count = [0]
 
@@ -153,7 +168,7 @@ def decode(tree: Any, buffers: list[bytes], handle: Callable[[dict], Any] | None
             if type(text) is not str or len(text) > 4000 or not text.lstrip("-").isdigit():
                 raise WireError("malformed int")
             return int(text)
-        if "$handle" in item:
+        if "$handle" in item or "$ref" in item:
             if handle is None:
                 raise WireError("an object of the student's kernel cannot be received here")
             return handle(item)

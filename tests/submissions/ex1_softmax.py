@@ -461,4 +461,29 @@ SUBMISSIONS = [
                  "train_softmax": TRAIN_NORMAL_INIT},
         score=FULL,
     ),
+    # ---------------------------------------------------------------- the vectorised contract, part of the batch
+    Submission(
+        name="vectorised_calls_naive",
+        mistake="softmax_loss just calls the loop version",
+        replace={"softmax_loss": "def softmax_loss(W, b, X, y, reg):\n    return softmax_loss_naive(W, b, X, y, reg)"},
+        fails={"test_softmax_loss": "`softmax_loss_naive` (which `softmax_loss` uses) has a for loop"},
+        score=FULL - 2,
+    ),
+    Submission(
+        name="vectorised_with_a_loop",
+        mistake="softmax_loss loops over the examples to gather the correct-class probabilities",
+        edits={"softmax_loss": [("    loss = -np.mean(np.log(probs[np.arange(N), y])) + 0.5 * reg * np.sum(W * W)",
+                                 "    correct = np.array([probs[i, y[i]] for i in range(N)])\n"
+                                 "    loss = -np.mean(np.log(correct)) + 0.5 * reg * np.sum(W * W)")]},
+        fails={"test_softmax_loss": "has a comprehension"},
+        score=FULL - 2,
+    ),
+    Submission(
+        name="naive_gradient_skips_last_example",
+        mistake="the gradient loop leaves out the last example (the loss is right)",
+        edits={"softmax_loss_naive": [("        for k in range(K):\n            dscore",
+                                       "        for k in range(K if i < N - 1 else 0):\n            dscore")]},
+        fails={"test_softmax_loss_naive_gradient": "all but the last example"},
+        score=FULL - 1,
+    ),
 ]

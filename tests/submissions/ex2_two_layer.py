@@ -573,4 +573,12 @@ def net221_loss(params, X, y, use_bias=True):
         },
         score=17,
     ),
+    Submission(
+        name="first_layer_gradient_without_last_example",
+        mistake="dW1 and db1 leave out the last example of the batch (X[:-1])",
+        edits={"two_layer_loss": [("dW1 = X.T @ dhidden_in + reg * W1", "dW1 = X[:-1].T @ dhidden_in[:-1] + reg * W1"),
+                                  ("db1 = dhidden_in.sum(axis=0)", "db1 = dhidden_in[:-1].sum(axis=0)")]},
+        fails={"test_two_layer_grads": "all but the last example", "test_train_two_layer": "losses"},
+        score=11,
+    ),
 ]
