@@ -278,7 +278,7 @@ class OptimiserRace:
         self.figure = Figure(figsize=(9.0, 3.8), dpi=72)
         FigureCanvasAgg(self.figure)
         self.map_axes, self.loss_axes = self.figure.subplots(1, 2, width_ratios=[1.25, 1], gridspec_kw=dict(
-            left=0.05, right=0.98, bottom=0.13, top=0.9, wspace=0.2))
+            left=0.05, right=0.87, bottom=0.13, top=0.9, wspace=0.26))
         self.shading = self.map_axes.imshow(np.zeros((2, 2)), origin="lower", aspect="auto", cmap="Greys",
                                             vmin=-4.0, vmax=9.0, interpolation="bilinear")
         # Everything that depends on the surface alone is computed once, here.
@@ -394,8 +394,10 @@ class OptimiserRace:
             self.shown_surface = name
         self.loss_axes.set_xlim(0, steps)
         if self.results:
+            # Outside the axes: the curves are drawn over the saved background, so a legend inside would be crossed.
             self.loss_axes.legend(handles=[self.curves[racer] for racer in self.results],
-                                  labels=list(self.results), fontsize=8, loc="lower left")
+                                  labels=list(self.results), fontsize=8, loc="lower left", bbox_to_anchor=(1.01, 0.0),
+                                  frameon=False, borderaxespad=0.0)
         elif self.loss_axes.get_legend() is not None:
             self.loss_axes.get_legend().remove()
         self.figure.canvas.draw()  # the animated paths and curves are left out
