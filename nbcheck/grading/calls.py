@@ -85,6 +85,8 @@ def _student_frames(frames: traceback.StackSummary) -> list[traceback.FrameSumma
 
 def failure_message(name: str, failure: Mapping[str, Any], arguments: str) -> str:
     """The message for a call of ``name`` that raised (``failure`` from :func:`describe_failure`)."""
+    if failure["type"] == "GradingError":  # a runner's own verdict, in the kernel
+        return failure["message"]
     if failure["type"] == "NotImplementedError":
         culprit = failure.get("culprit") or name
         where = f"`{name}`" if culprit == name else f"`{name}` calls `{culprit}`, which"
@@ -216,21 +218,25 @@ def student_class(name: str, *, time_limit: float | None = DEFAULT_TIME_LIMIT) -
     return _local_function(name, time_limit, wrap_objects=True)
 
 
-def kernel_runner(path: str, *, time_limit: float | None = DEFAULT_TIME_LIMIT) -> Callable[..., Any]:
+def kernel_runner(path: str, *, label: str | None = None,
+                  time_limit: float | None = DEFAULT_TIME_LIMIT) -> Callable[..., Any]:
     """nbcheck's function ``path`` (``"nbcheck.grading.x.f"``), run where the student's code runs.
 
     It is called as ``f(namespace, *args, **kwargs)`` with the notebook's namespace first, so that
     it can drive the student's code through many steps in one call (in the judge: one request to
-    the kernel instead of thousands). What it returns is checked like a student's result.
+    the kernel instead of thousands). What it returns is checked like a student's result. Messages
+    name it ``label`` (the student's function it drives), else its own name; a GradingError it
+    raises reaches the student as it is.
     """
+    module, _, name = path.rpartition(".")
+    label = label or name
     process = judge.get()
     if process is not None:
-        return process.runner(path, time_limit)
+        return process.runner(path, label, time_limit)
     import importlib
-    module, _, name = path.rpartition(".")
     function = getattr(importlib.import_module(module), name)
     namespace = _notebook_namespace()
-    return LocalCaller(name, lambda *args, **kwargs: function(namespace, *args, **kwargs), time_limit, wrap_objects=True)
+    return LocalCaller(label, lambda *args, **kwargs: function(namespace, *args, **kwargs), time_limit, wrap_objects=True)
 
 
 def kernel_function(path: str) -> Any:

@@ -16,6 +16,7 @@ value equals a known mistake's, the mistake. Options add what some checks need:
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -174,7 +175,7 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
                  accuracy, time_limit)
     key = find_key(sys._getframe(1).f_globals, exercise, name)
     hidden = key.cases(key.hidden()) if key is not None else []
-    spec.call = (calls.kernel_runner(runner, time_limit=time_limit) if runner
+    spec.call = (calls.kernel_runner(runner, label=spec.function, time_limit=time_limit) if runner
                  else calls.student_function(spec.function, time_limit=time_limit))
     if no_loops:
         _fail(spec, None, contracts.loops_in(spec.function))
@@ -183,8 +184,14 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
             _check_case(spec, case)
         except GradingError as failure:
             raise GradingError(_with_notes(spec, str(failure), case)) from None
-    count = f"the {len(cases)} visible" + (f" and {len(hidden)} hidden" if hidden else "")
-    print(f"{spec.function}: {count} checks pass.")
+    print(passed(spec.function, len(cases), len(hidden)))
+
+
+def passed(function: str, visible: int, hidden: int) -> str:
+    """"softmax: the 2 visible checks pass.", what a passing check prints."""
+    if visible == 1 and not hidden:
+        return f"{function}: the visible check passes."
+    return f"{function}: the {visible} visible" + (f" and {hidden} hidden" if hidden else "") + " checks pass."
 
 
 def _fail(spec: Check, case: Case | None, message: str | None) -> None:
@@ -291,11 +298,12 @@ def _compare_value(spec: Check, case: Case, output: Output, actual: Any, key: st
         return
     for explanation, wrong in answer.mistakes:
         if pick(wrong) is not None and _close(actual, pick(wrong), spec.rtol, atol):
-            raise GradingError(f"{label} is wrong: {explanation}")
+            raise GradingError(f"{label} is wrong: {explanation}", cause=first_sentence(explanation))
     expected = rights[0]
     if np.ndim(actual) == 2 and len(set(np.shape(actual))) == 1 and _close(np.transpose(actual), expected, spec.rtol, atol):
         raise GradingError(f"{label} is wrong: it is the transpose of the right value (with a square shape, the "
-                           "transpose fits too). Check the order of the factors: for W in X @ W, dW = X.T @ dout.")
+                           "transpose fits too). Check the order of the factors: for W in X @ W, dW = X.T @ dout.",
+                           cause="the transpose of the right value")
     try:
         assert_close(actual, expected, label, rtol=spec.rtol, atol=atol, factors=answer.factors)
     except GradingError as failure:
@@ -305,6 +313,11 @@ def _compare_value(spec: Check, case: Case, output: Output, actual: Any, key: st
         if scale > 0 and gap / scale < 1e-4 and output.kind != "ints":
             message += ROUNDING_HINT.format(gap=gap / scale)
         raise GradingError(f"{message} {hint}".rstrip() + (explain() if explain else "")) from None
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text``, without its full stop: a named mistake's label in the class report."""
+    return re.split(r"(?<=[.;:])\s", text.strip(), maxsplit=1)[0].rstrip(".;:")
 
 
 def _close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:

@@ -7,9 +7,11 @@
   notebook, where nbgrader scores them as usual (no error output: full points).
 - :class:`DeduplicateIds` and :class:`OverwriteCells` fix two nbgrader faults that left a notebook
   ungraded: a duplicated test cell (``KeyError: 'grade_id'``), and a deleted cell whose neighbour was
-  deleted too.
-- :func:`grade_renamed_notebooks` (a ``pre_convert_hook``) grades a renamed notebook in place of
-  the missing one.
+  deleted too; :class:`OverwriteCells` also stops the false "checksum has changed" warning for the
+  answer key.
+- :func:`prepare_submission` (the ``pre_convert_hook``) adds an assignment the gradebook lacks
+  (:func:`register_assignment`) and grades a renamed notebook in place of the missing one
+  (:func:`grade_renamed_notebooks`).
 - :class:`ClearHiddenCode` removes hidden code from the feedback, from the instructor's cells only.
 """
 
@@ -19,6 +21,8 @@ import difflib
 import io
 import os
 import shutil
+import tempfile
+import time
 import traceback
 import warnings
 from contextlib import redirect_stdout
@@ -28,13 +32,15 @@ from typing import Any
 import nbformat
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps import NbGrader
+from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 from traitlets import Float, Integer
-from traitlets.config import Application
+from traitlets.config import Application, Config
 
 from nbcheck.grading.errors import GradingError
 from nbcheck.judge.sandbox import Limits, capabilities
@@ -73,31 +79,40 @@ class JudgedExecute(NbGraderPreprocessor):
                     and cell.metadata.get("nbgrader", {}).get("grade_id") not in judged
                     and not (utils.is_locked(cell) and HIDDEN_MARK in cell.source)]
         session.notebook_sources = [cell.source for cell in students]
+        start = time.monotonic()
         try:
             for cell in students:
                 outputs, cell.execution_count = session.run_cell(cell.source)
                 cell.outputs = [nbformat.from_dict(output) for output in outputs]
+            students_done = time.monotonic()
             namespace: dict[str, Any] = {"__name__": "__judge__"}
             for grade_id, (source, is_test) in judged.items():
-                outputs = self._run_test(grade_id, source, namespace, session)
+                outputs, cause = self._run_test(grade_id, source, namespace, session)
                 for cell in nb.cells:
                     if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id and cell.cell_type == "code":
                         cell.outputs = [nbformat.from_dict(output) for output in outputs] if is_test else []
                         cell.execution_count = None
+                        if cause:  # for the instructor's class report (nbcheck.instructor.report)
+                            cell.metadata["nbcheck"] = {"cause": cause}
         finally:
             session.close()
+        self.log.info("Graded in %.2f s: kernel start %.2f s, student cells %.2f s, tests %.2f s",
+                      time.monotonic() - start, session.kernel_seconds, students_done - start - session.kernel_seconds,
+                      time.monotonic() - students_done)
         return nb, resources
 
-    def _run_test(self, grade_id: str, source: str, namespace: dict[str, Any], session: Session) -> list[dict]:
-        """Run one test cell's code here, with its calls sent to the student's kernel; its outputs."""
+    def _run_test(self, grade_id: str, source: str, namespace: dict[str, Any],
+                  session: Session) -> tuple[list[dict], str | None]:
+        """Run one test cell's code here, with its calls sent to the student's kernel: its outputs, and the
+        known mistake it recognised (None if it passed or failed otherwise)."""
         printed, outputs = io.StringIO(), []
-        error = None
+        error, cause = None, None
         with session.test_cell(), redirect_stdout(printed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 exec(compile(source, f"<test cell {grade_id}>", "exec"), namespace)
             except GradingError as failure:
-                error = ("GradingError", str(failure))
+                error, cause = ("GradingError", str(failure)), failure.cause
             except Exception as failure:  # a fault of the test itself: the instructor's to fix
                 self.log.error("Test cell %s failed with an error of its own:\n%s", grade_id, traceback.format_exc())
                 error = (type(failure).__name__, f"{failure} (an error in the test itself, not in your code: "
@@ -109,7 +124,7 @@ class JudgedExecute(NbGraderPreprocessor):
             name, message = error
             outputs.append({"output_type": "error", "ename": name, "evalue": message,
                             "traceback": [f"\x1b[0;31m{name}\x1b[0m: {message}"]})
-        return outputs
+        return outputs, cause
 
     def _judge_sources(self, resources: dict[str, Any]) -> dict[str, tuple[str, bool]]:
         """grade_id -> (source, is a test) of the cells the judge runs, from the gradebook, in the source's order:
@@ -160,8 +175,27 @@ class DeduplicateIds(_DeduplicateIds):
 
 
 class OverwriteCells(_OverwriteCells):
-    """nbgrader's, except that a missing cell goes back after the nearest cell before it that the
-    submission still has (nbgrader's own code fails when that neighbour was deleted too)."""
+    """nbgrader's, with two changes.
+
+    - A locked cell with hidden code (the answer key) is, in the release, its source without that
+      code, so its checksum never matches the gradebook's and nbgrader warned "Attribute 'checksum'
+      ... has changed!" for every submission. A copy exactly as released is restored silently; any
+      other change to a locked cell is still reported, and undone.
+    - A missing cell goes back after the nearest cell before it that the submission still has
+      (nbgrader's own code fails when that neighbour was deleted too).
+    """
+
+    def preprocess_cell(self, cell: nbformat.NotebookNode, resources: dict, index: int) -> tuple:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None:
+            try:
+                source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:  # nbgrader's preprocess_cell reports it
+                pass
+            else:
+                if source.locked and cell.source != source.source and cell.source == released_source(source.source):
+                    cell.source = source.source
+        return super().preprocess_cell(cell, resources, index)
 
     def add_missing_grade_cells(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -180,6 +214,13 @@ class OverwriteCells(_OverwriteCells):
         return nb, resources
 
 
+def released_source(source: str) -> str:
+    """``source`` as ``generate_assignment`` releases it: without its hidden-test regions."""
+    cell = nbformat.v4.new_code_cell(source)
+    ClearHiddenTests()._remove_hidden_test_region(cell)  # the very code generate_assignment runs
+    return cell.source
+
+
 class ClearHiddenCode(ClearHiddenTests):
     """nbgrader's ClearHiddenTests for feedback, on the instructor's cells only.
 
@@ -193,8 +234,59 @@ class ClearHiddenCode(ClearHiddenTests):
         return super().preprocess_cell(cell, resources, index)
 
 
+def nbgrader_config() -> Config:
+    """The configuration of the nbgrader command that is running; inside JupyterLab (formgrader's buttons),
+    the course's, loaded as formgrader loads it."""
+    app = Application.instance()
+    if isinstance(app, NbGrader):
+        return app.config
+    loader = NbGrader()
+    loader.load_config_file()
+    return loader.config
+
+
+def prepare_submission(assignment: str, student: str, notebooks: list[str]) -> None:
+    """nbgrader ``pre_convert_hook`` of autograde, run before each submission is graded.
+
+    The assignment is added to the gradebook if it is missing (:func:`register_assignment`), then a
+    renamed notebook takes the missing one's place (:func:`grade_renamed_notebooks`).
+    """
+    if notebooks:
+        register_assignment(Path(notebooks[0]).parent.name, nbgrader_config())
+    grade_renamed_notebooks(assignment, student, notebooks)
+
+
+def register_assignment(assignment_id: str, config: Config) -> None:
+    """Add ``assignment_id`` to the gradebook, if it is missing, by running ``generate_assignment`` on its source.
+
+    nbgrader's autograde needs the assignment's notebooks and cells (points, checksums, the hidden
+    tests) in the gradebook, and only ``generate_assignment`` puts them there. Without this, autograde
+    after a fresh clone (the release handed out from git, no gradebook yet) failed with "No assignment
+    with ID ... exists in the database". The release it writes goes to a temporary folder: the one
+    students have (``exercises/``) stays as it is.
+    """
+    log = Application.instance().log
+    coursedir = CourseDirectory(config=config)
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+        try:
+            gradebook.find_assignment(assignment_id)
+            return
+        except MissingEntry:
+            pass
+    log.warning("%s is not in the gradebook yet: adding it with generate_assignment", assignment_id)
+    with tempfile.TemporaryDirectory() as release:
+        coursedir = CourseDirectory(config=config, assignment_id=assignment_id, notebook_id="*",
+                                    release_directory=release)
+        try:
+            GenerateAssignment(coursedir=coursedir, config=config).start()
+        except Exception:
+            log.error("Could not add %s to the gradebook: run `nbgrader generate_assignment %s` and read its "
+                      "error", assignment_id, assignment_id)
+            raise
+
+
 def grade_renamed_notebooks(assignment: str, student: str, notebooks: list[str]) -> None:
-    """nbgrader ``pre_convert_hook``: a notebook the submission lacks is graded from the one it has instead.
+    """A notebook the submission lacks is graded from the one it has instead (part of :func:`prepare_submission`).
 
     A student who renamed ``ex1_softmax.ipynb`` (to ``ex1_softmax-Copy1.ipynb``, say) would
     otherwise get no grade at all. For each notebook of the assignment missing from the
@@ -204,7 +296,7 @@ def grade_renamed_notebooks(assignment: str, student: str, notebooks: list[str])
     if not notebooks:
         return
     folder = Path(notebooks[0]).parent
-    coursedir = CourseDirectory(config=Application.instance().config)
+    coursedir = CourseDirectory(config=nbgrader_config())
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         try:
             expected = [nb.name for nb in gradebook.find_assignment(folder.name).notebooks]

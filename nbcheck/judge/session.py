@@ -79,6 +79,7 @@ class Session:
         self.lost: str | None = None  # why the last kernel ended, until a new one starts
         self.notebook_sources: list[str] = []   # the student's code cells, for checks of how code is written
         self.local_modules = {p.stem: p.name for p in files.glob("*.py")}
+        self.kernel_seconds = 0.0     # spent starting kernels (for the grader's log)
 
     # ------------------------------------------------------------------ the kernel
 
@@ -97,7 +98,9 @@ class Session:
         if self.generation > self.budget.restarts:
             raise KernelLost(f"the kernel was restarted {self.budget.restarts} times; grading gave up on it")
         self.generation += 1
+        start = time.monotonic()
         self.kernel = SandboxedKernel(self.files, self.limits, self.env)
+        self.kernel_seconds += time.monotonic() - start
         self.comm_id = uuid.uuid4().hex
         client = self.kernel.client
         client.shell_channel.send(client.session.msg("comm_open", {
@@ -250,9 +253,10 @@ class Session:
             raise GradingError(calls.not_callable_message(name, found.get("type", "value")))
         return RemoteCaller(self, name, {"op": "call", "name": name}, time_limit, wrap_objects)
 
-    def runner(self, path: str, time_limit: float | None) -> Callable[..., Any]:
-        """nbcheck's function ``path``, run in the student's kernel with the notebook's namespace first."""
-        return RemoteCaller(self, path.rpartition(".")[2], {"op": "runner", "path": path}, time_limit, wrap_objects=True)
+    def runner(self, path: str, label: str, time_limit: float | None) -> Callable[..., Any]:
+        """nbcheck's function ``path``, run in the student's kernel with the notebook's namespace first;
+        messages call it ``label``."""
+        return RemoteCaller(self, label, {"op": "runner", "path": path}, time_limit, wrap_objects=True)
 
     def request(self, request: dict[str, Any], args: tuple, kwargs: dict[str, Any], time_limit: float | None,
                 label: str) -> dict[str, Any]:
