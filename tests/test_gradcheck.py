@@ -310,3 +310,13 @@ def test_the_examples_hint_raises_no_false_alarm() -> None:
     for seed in range(5):
         f, params, hints = _softmax_with_examples("correct", seed=seed)
         assert check_grad(f, params, seed=seed, **hints).status == "pass"
+
+
+def test_a_zero_dimensional_parameter_is_checked_like_any_other():
+    def cube(p, factor=3.0):
+        return float(p["a"] ** 3 + (p["b"] ** 2).sum()), {"a": factor * p["a"] ** 2, "b": 2 * p["b"]}
+
+    params = {"a": np.array(2.0), "b": np.ones(3)}
+    assert check_grad(cube, params)
+    report = check_grad(partial(cube, factor=2.5), params)
+    assert not report and "0.833× the correct gradient" in str(report)

@@ -138,7 +138,7 @@ def jittered(params: dict[str, np.ndarray], rng: np.random.Generator) -> dict[st
     sigma = JITTER * max(1.0, (total / max(count, 1)) ** 0.5)
     out = {}
     for name, p in params.items():
-        q = p + sigma * rng.standard_normal(p.shape)
+        q = np.asarray(p + sigma * rng.standard_normal(p.shape))  # an array even when p is 0-d
         q.flags.writeable = False
         out[name] = q
     return out

@@ -170,6 +170,7 @@ def prepare_params(params: Mapping[str, Any], what: str = "params") -> tuple[dic
 
 def with_tensor(params: Mapping[str, np.ndarray], name: str, value: np.ndarray) -> dict[str, np.ndarray]:
     """A new params dict with one tensor replaced (read-only, so student code cannot write into it)."""
+    value = np.asarray(value)  # arithmetic on a 0-d array gives a numpy scalar, which has no flags to set
     value.flags.writeable = False
     out = dict(params)
     out[name] = value
