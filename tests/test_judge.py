@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from nbcheck import grading as g
-from nbcheck.judge.sandbox import Limits
+from nbcheck.judge.sandbox import Limits, capabilities
 from nbcheck.judge.session import Budget, Session
 
 FUNCTIONS = """
@@ -36,6 +36,11 @@ def stubborn(x):
 
 def leave(x):
     os._exit(3)
+
+def hoard_then_hang(x):
+    kept = np.ones((1 << 30) // 8 * 93 // 100)  # 93 % of the kernel's 1 GB, then a loop
+    while True:
+        pass
 
 def shout(x):
     while True:
@@ -84,6 +89,13 @@ def test_an_endless_loop_is_interrupted_and_the_kernel_kept(session: Session) ->
     with pytest.raises(g.GradingError, match=r"`hang` did not finish within 1 s"):
         call(session, "hang", 1)
     assert session.generation == 1 and call(session, "double", 2) == 4
+
+
+@pytest.mark.skipif(not capabilities().cgroup, reason="memory use is known with cgroups only (they need root)")
+def test_a_call_that_times_out_with_its_memory_full_is_told_so(session: Session) -> None:
+    with pytest.raises(g.GradingError, match=r"`hoard_then_hang` used all the memory it may have \(1 GB\) and did "
+                                             r"not finish within 8 s"):
+        call(session, "hoard_then_hang", 1, time_limit=8.0)
 
 
 def test_a_loop_that_ignores_interrupts_costs_a_restart_and_the_cells_are_replayed(session: Session) -> None:

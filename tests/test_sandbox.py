@@ -189,3 +189,37 @@ def test_a_cgroup_holds_the_sandbox_and_is_removed(kernel: SandboxedKernel) -> N
     assert all(d.exists() for d in directories)
     kernel.close()
     assert not any(d.exists() for d in directories)
+
+
+@needs_cgroup
+@needs_bwrap
+def test_kernels_forked_one_after_another_share_nothing(student_files: Path) -> None:
+    """As root, kernels are forked by one warm zygote: the next student's kernel finds nothing of the last
+    one's, nor the folder the files came from, and cannot reach the zygote."""
+    first = SandboxedKernel(student_files, Limits(disk=64 << 20))
+    try:
+        run(first, "import os\nopen('/tmp/left', 'w').write('x'); open(os.path.expanduser('~/left'), 'w').write('x')")
+    finally:
+        first.close()
+    second = SandboxedKernel(student_files, Limits(disk=64 << 20))
+    try:
+        assert second.zygote is first.zygote
+        out = run(second, """
+import os, signal
+print(os.path.exists('/tmp/left'), os.path.exists(os.path.expanduser('~/left')))
+for path in ['/run/seeds', '/run/logs', '/proc/1/root/run/seeds']:
+    try:
+        print(sorted(os.listdir(path)))
+    except OSError as error:
+        print(type(error).__name__)
+for attempt in [lambda: open('/proc/1/environ').read(), lambda: os.kill(1, signal.SIGKILL)]:
+    try:
+        attempt(); print('REACHED THE ZYGOTE')
+    except OSError as error:
+        print(type(error).__name__)
+""")
+        assert out.split("\n")[:6] == ["False False", "PermissionError", "PermissionError", "PermissionError",
+                                       "PermissionError", "PermissionError"], out
+        assert second.zygote.alive()
+    finally:
+        second.close()

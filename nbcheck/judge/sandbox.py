@@ -19,13 +19,20 @@ The kernel runs under well-kept Linux mechanisms, each used where the machine ha
 Without bubblewrap (macOS, a container that forbids namespaces) the kernel still runs in its own
 working copy, with the resource limits, and :func:`capabilities` says what is missing, so the
 grader can print a clear warning: the student's code could then read the course folder.
+
+As root with all three, kernels are not started from scratch: a warm :class:`Zygote` (one per
+grader process, itself in a sandbox, see :mod:`nbcheck.judge.zygote`) has imported IPython, numpy
+and matplotlib once, and forks each kernel, which then makes its own mounts, limits and user id
+before any student code runs. A kernel then costs about 0.2 s of CPU to start instead of 0.8 s.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -34,6 +41,8 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +54,7 @@ FIRST_UID = 400_000      # user ids FIRST_UID ... FIRST_UID + SLOTS - 1 serve th
 SLOTS = 1000
 SLOT_DIR = Path("/tmp/nbcheck-sandbox-slots")  # one for the machine, whatever TMPDIR each grader has
 INSIDE_SEED, INSIDE_LIB, INSIDE_KERNEL, HOME = "/run/seed", "/run/lib", "/run/kernel", "/home/student"
+ZYGOTE_SEEDS, ZYGOTE_LOGS = "/run/seeds", "/run/logs"   # as nbcheck.judge.zygote calls them
 # What the kernel can make the grader hold at once: ZeroMQ drops a larger message and queues at most
 # this many; printing floods therefore cost the grader well under 100 MB.
 LARGEST_MESSAGE = 16 << 20    # bytes: room for the largest reply (nbcheck.judge.wire.MAX_BYTES of arrays)
@@ -126,6 +136,11 @@ class _Cgroup:
             if value and path.exists():
                 path.write_text(str(value))
 
+    def add(self, pid: int) -> None:
+        """Move process ``pid`` (all its threads) into the cgroup."""
+        for directory in self.dirs:
+            (directory / "cgroup.procs").write_text(str(pid))
+
     def join_command(self) -> list[str]:
         """A shell prefix that moves itself (and so everything it runs) into the cgroup."""
         joins = "; ".join(f"echo $$ > {d / 'cgroup.procs'}" for d in self.dirs)
@@ -140,6 +155,17 @@ class _Cgroup:
                     if key == "oom_kill" and int(value or 0) > 0:
                         return True
         return False
+
+    def peak_memory_fraction(self) -> float:
+        """The most memory the cgroup has used, as a fraction of its limit (0 where it is not known)."""
+        names = [("memory.max_usage_in_bytes", "memory.limit_in_bytes"), ("memory.peak", "memory.max"),
+                 ("memory.current", "memory.max")]
+        for used, limit in names:
+            try:
+                return int((self.dirs[0] / used).read_text()) / int((self.dirs[0] / limit).read_text())
+            except (OSError, ValueError):  # missing, or "max": no limit
+                continue
+        return 0.0
 
     def kill_all(self) -> None:
         """Kill every process in the cgroup, the ones that left the kernel's process group included."""
@@ -164,8 +190,128 @@ class _Cgroup:
                 pass
 
 
+class Zygote:
+    """The warm process that forks this grader's kernels (:mod:`nbcheck.judge.zygote`), in a sandbox.
+
+    Used when the grader runs as root with bubblewrap and cgroups: the zygote's sandbox is the one
+    described above, with the capabilities its children need to set up theirs (mounts, their user
+    id) before they drop every one of them. Each process of the grader has one zygote, started on
+    first use; it dies with the grader. Its folder on this side holds nbcheck's copy and, while a
+    kernel starts, that kernel's seed (connection and files).
+    """
+
+    _shared: Zygote | None = None
+    _failed: str | None = None
+
+    @classmethod
+    def shared(cls) -> Zygote | None:
+        """This process's zygote, started if need be; None (with a warning, once) if it cannot start here."""
+        if cls._failed is not None:
+            return None
+        if cls._shared is None or cls._shared.owner != os.getpid() or not cls._shared.alive():
+            try:
+                cls._shared = Zygote()
+            except (OSError, RuntimeError) as error:
+                cls._failed = str(error)
+                warnings.warn(f"nbcheck's sandbox: the kernels' zygote did not start ({error}); every kernel "
+                              "starts as a process of its own instead, which costs about 0.8 s of CPU more", stacklevel=2)
+                return None
+        return cls._shared
+
+    def __init__(self, startup_timeout: float = 120.0) -> None:
+        self.owner = os.getpid()
+        self.folder = Path(tempfile.mkdtemp(prefix="nbcheck-zygote-"))
+        self.seeds = self.folder / "seeds"
+        _copy_read_only_material(self.seeds, self.folder / "lib")
+        self.exits: dict[int, int] = {}
+        self._started: queue.Queue[int] = queue.Queue()
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        info_read, info_write = os.pipe()
+        command = _bwrap_command(
+            capabilities(), info_write, _environment(sandboxed=True, home=HOME, lib=INSIDE_LIB),
+            disk=64 << 20,
+            extra=["--as-pid-1", "--perms", "0755", "--dir", "/run", "--ro-bind", str(self.seeds), ZYGOTE_SEEDS,
+                   "--ro-bind", str(self.folder / "lib"), INSIDE_LIB,
+                   "--perms", "0700", "--size", str(16 << 20), "--tmpfs", ZYGOTE_LOGS,
+                   "--perms", "0700", "--dir", INSIDE_KERNEL,
+                   *[arg for cap in ("CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN")
+                     for arg in ("--cap-add", cap)]])
+        with open(self.folder / "zygote.log", "wb") as log:
+            self.process = subprocess.Popen(command + [sys.executable, "-s", "-m", "nbcheck.judge.zygote"],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                            pass_fds=(info_write,), start_new_session=True)
+        os.close(info_write)
+        self.host_pid = _read_child_pid(info_read, self._log)
+        threading.Thread(target=self._listen, daemon=True).start()
+        atexit.register(self.close)
+        if not self._ready.wait(startup_timeout) or not self.alive():
+            self.close()
+            raise RuntimeError(f"the kernels' zygote did not start: {self._log()}")
+
+    def _listen(self) -> None:
+        for line in self.process.stdout:
+            event, *numbers = line.decode(errors="replace").split()
+            if event == "ready":
+                self._ready.set()
+            elif event == "started":
+                self._started.put(int(numbers[0]))
+            elif event == "exited":
+                self.exits[int(numbers[0])] = int(numbers[1])
+
+    def _log(self) -> str:
+        return (self.folder / "zygote.log").read_text(errors="replace")[-2000:] if self.folder.exists() else ""
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, seed: str, uid: int, limits: dict[str, int], env: dict[str, str], disk: int) -> tuple[int, int]:
+        """A new kernel from the seed ``seeds/<seed>``: its PID in the sandbox, and on this side."""
+        request = json.dumps({"seed": seed, "uid": uid, "limits": limits, "env": env, "disk": disk})
+        with self._lock:
+            self.process.stdin.write(request.encode() + b"\n")
+            self.process.stdin.flush()
+            pid = self._started.get(timeout=30)
+        for child in _children(self.host_pid):
+            try:
+                status = Path(f"/proc/{child}/status").read_text()
+            except OSError:
+                continue
+            if int(status.split("NSpid:")[1].split("\n")[0].split()[-1]) == pid:
+                return pid, child
+        raise RuntimeError(f"the kernel forked by the zygote (pid {pid} in its sandbox) is gone: {self.log(seed)}")
+
+    def log(self, seed: str) -> str:
+        """What the kernel of ``seed`` wrote outside IPython (its start-up errors, say): the last 2000 characters."""
+        try:
+            with open(f"/proc/{self.host_pid}/root{ZYGOTE_LOGS}/{seed}", "rb") as file:
+                return file.read(65536).decode(errors="replace").strip()[-2000:]
+        except OSError:
+            return ""
+
+    def forget(self, seed: str, pid: int | None) -> None:
+        shutil.rmtree(self.seeds / seed, ignore_errors=True)
+        try:
+            os.unlink(f"/proc/{self.host_pid}/root{ZYGOTE_LOGS}/{seed}")
+        except OSError:
+            pass
+        self.exits.pop(pid, None)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 class SandboxedKernel:
     """An IPython kernel running the student's code in a sandbox, and a client connected to it.
+
+    As root with bubblewrap and cgroups, the kernel is forked by this grader's :class:`Zygote`;
+    otherwise it is a process of its own (:mod:`nbcheck.judge.kernel`), in bubblewrap where there is.
 
     Args:
         files: the student's files (copied into the kernel's private working directory).
@@ -177,9 +323,10 @@ class SandboxedKernel:
     def __init__(self, files: Path, limits: Limits = Limits(), env: dict[str, str] | None = None,
                  startup_timeout: float = 60.0) -> None:
         self.limits, self.capabilities = limits, capabilities()
-        self.seed = Path(tempfile.mkdtemp(prefix="nbcheck-seed-"))
-        self.slot, self.cgroup, self.process = None, None, None
-        self.exit_status: int | None = None
+        caps = self.capabilities
+        self.zygote = Zygote.shared() if caps.root and caps.bwrap and caps.cgroup else None
+        self.seed = (self.zygote.seeds / secrets.token_hex(8)) if self.zygote else Path(tempfile.mkdtemp(prefix="nbcheck-seed-"))
+        self.slot, self.cgroup, self.process, self.pid = None, None, None, None
         self._output = bytearray()
         try:
             self._start(files, env or {}, startup_timeout)
@@ -193,115 +340,60 @@ class SandboxedKernel:
         caps = self.capabilities
         sandboxed = caps.bwrap is not None
         self.slot = _Slot() if caps.root else None
-        inside = Path(INSIDE_SEED) if sandboxed else self.seed
         connection = {"transport": "ipc", "ip": f"{INSIDE_KERNEL if sandboxed else self.seed}/k",
                       "shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5,
                       "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256", "kernel_name": ""}
-        self._prepare_seed(files, connection)
-        work = Path(HOME) / "work" if sandboxed else self.seed / "work"
-        lib = Path(INSIDE_LIB) if sandboxed else self.seed / "lib"
-        environment = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": str(lib),
-            "HOME": HOME if sandboxed else str(self.seed / "home"), "USER": "student", "LOGNAME": "student",
-            "LANG": "C.UTF-8", "TMPDIR": "/tmp" if sandboxed else str(self.seed / "tmp"),
-            "MPLCONFIGDIR": f"{HOME if sandboxed else self.seed / 'home'}/.config/matplotlib",
-            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1", **env}
+        self.seed.mkdir(mode=0o755)
+        (self.seed / "kernel.json").write_text(json.dumps(connection))
+        shutil.copytree(files, self.seed / "files", ignore=shutil.ignore_patterns("*.ipynb"), symlinks=False)
         limits = {k: v for k, v in asdict(self.limits).items() if k != "disk"}
         if caps.cgroup:  # the cgroup bounds the sandbox as a whole; per process, leave room for it
             limits["memory"] = 0
-        kernel = [sys.executable, "-s", "-m", "nbcheck.judge.kernel", str(inside), str(work), json.dumps(limits)]
-        command = kernel
-        info_read = None
+            name = f"nbcheck-{os.getpid()}-{self.slot.number if self.slot else secrets.token_hex(4)}"
+            self.cgroup = _Cgroup(caps.cgroup, name, self.limits)
+        if self.zygote is not None:
+            _make_readable(self.seed)
+            self.pid, host = self.zygote.fork(self.seed.name, FIRST_UID + self.slot.number, limits, env,
+                                              self.limits.disk)
+            self.cgroup.add(host)   # before any of the student's code runs: it runs only once we send it
+            ip = f"/proc/{host}/root{INSIDE_KERNEL}/k"
+        else:
+            ip = self._start_process(env, limits, sandboxed)
+        self.client = self._connect({**connection, "ip": ip}, startup_timeout)
+
+    def _start_process(self, env: dict[str, str], limits: dict[str, int], sandboxed: bool) -> str:
+        """Start the kernel as a process of its own; the path of its sockets."""
+        _copy_read_only_material(self.seed, self.seed / "lib")
+        inside = Path(INSIDE_SEED) if sandboxed else self.seed
+        home = HOME if sandboxed else str(self.seed / "home")
+        environment = {**_environment(sandboxed, home, INSIDE_LIB if sandboxed else str(self.seed / "lib"),
+                                      tmp="/tmp" if sandboxed else str(self.seed / "tmp")), **env}
+        work = Path(HOME) / "work" if sandboxed else self.seed / "work"
+        command = [sys.executable, "-s", "-m", "nbcheck.judge.kernel", str(inside), str(work), json.dumps(limits)]
+        info_read = info_write = None
         if sandboxed:
             info_read, info_write = os.pipe()
-            command = self._bwrap(info_write, environment) + kernel
+            extra = ["--ro-bind", str(self.seed), INSIDE_SEED, "--ro-bind", str(self.seed / "lib"), INSIDE_LIB,
+                     "--perms", "0777", "--size", str(1 << 20), "--tmpfs", INSIDE_KERNEL]
+            if self.capabilities.root:
+                uid = str(FIRST_UID + self.slot.number)
+                extra += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                          "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
+            command = _bwrap_command(self.capabilities, info_write, environment, self.limits.disk, extra) + command
         else:
             for name in ("home", "tmp", "work"):
                 (self.seed / name).mkdir()
-        if caps.cgroup:
-            name = f"nbcheck-{os.getpid()}-{self.slot.number if self.slot else secrets.token_hex(4)}"
-            self.cgroup = _Cgroup(caps.cgroup, name, self.limits)
+        if self.cgroup is not None:
             command = self.cgroup.join_command() + command
         self.process = subprocess.Popen(
             command, env=None if sandboxed else environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(info_write,) if sandboxed else (), start_new_session=True)
         threading.Thread(target=self._drain, daemon=True).start()
-        ip = connection["ip"]
-        if sandboxed:
-            os.close(info_write)
-            child = self._read_child_pid(info_read)
-            ip = f"/proc/{child}/root{INSIDE_KERNEL}/k"
-        self.client = self._connect({**connection, "ip": ip}, startup_timeout)
-
-    def _prepare_seed(self, files: Path, connection: dict[str, Any]) -> None:
-        """The read-only material the kernel starts from: connection, the student's files, nbcheck, font cache."""
-        import matplotlib
-        import nbcheck
-        (self.seed / "kernel.json").write_text(json.dumps(connection))
-        shutil.copytree(files, self.seed / "files", ignore=shutil.ignore_patterns("*.ipynb"), symlinks=False)
-        shutil.copytree(Path(nbcheck.__file__).parent, self.seed / "lib" / "nbcheck",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        cache = Path(matplotlib.get_cachedir())
-        fonts = sorted(cache.glob("fontlist-*.json"))
-        if fonts:
-            (self.seed / "matplotlib").mkdir()
-            shutil.copy(fonts[-1], self.seed / "matplotlib")
-        for path in [self.seed, *self.seed.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-
-    def _bwrap(self, info_fd: int, environment: dict[str, str]) -> list[str]:
-        caps = self.capabilities
-        args = [caps.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
-                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
-                "--info-fd", str(info_fd), "--clearenv"]
-        if not caps.root:
-            args.append("--unshare-user")
-        args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
-        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-            path = Path("/") / name
-            if path.is_symlink():
-                args += ["--symlink", os.readlink(path), str(path)]
-            elif path.is_dir():
-                args += ["--ro-bind", str(path), str(path)]
-        for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternatives"):
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
-        for prefix in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
-            if not prefix.startswith("/usr/"):
-                args += _parents(prefix) + ["--ro-bind", prefix, prefix]
-        installed = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "nbcheck"
-        if installed.is_dir():  # a regular install: hidden, the kernel uses its own copy
-            args += ["--tmpfs", str(installed)]
-        size = str(self.limits.disk)
-        args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-                 "--perms", "0755", "--dir", "/home",
-                 "--perms", "0777", "--size", size, "--tmpfs", HOME,
-                 "--perms", "0777", "--size", str(1 << 20), "--tmpfs", INSIDE_KERNEL,
-                 "--ro-bind", str(self.seed), INSIDE_SEED,
-                 "--ro-bind", str(self.seed / "lib"), INSIDE_LIB, "--chdir", HOME]
-        for key, value in environment.items():
-            args += ["--setenv", key, value]
-        if caps.root:
-            uid = str(FIRST_UID + self.slot.number)
-            args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-                     "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
-        return args + ["--"]
-
-    def _read_child_pid(self, fd: int) -> int:
-        """The host PID of the sandbox's first process, from bwrap's --info-fd."""
-        data = b""
-        with os.fdopen(fd, "rb") as info:
-            while True:
-                chunk = info.read1(4096)
-                if not chunk:
-                    break
-                data += chunk
-                try:
-                    return int(json.loads(data)["child-pid"])
-                except ValueError:
-                    continue
-        raise RuntimeError(f"the sandbox did not start: {self.output()}")
+        if not sandboxed:
+            return f"{self.seed}/k"
+        os.close(info_write)
+        child = _read_child_pid(info_read, self.output)
+        return f"/proc/{child}/root{INSIDE_KERNEL}/k"
 
     def _connect(self, connection: dict[str, Any], timeout: float) -> BlockingKernelClient:
         context = zmq.Context()
@@ -312,7 +404,7 @@ class SandboxedKernel:
         client.start_channels()
         deadline = time.monotonic() + timeout
         while True:
-            if self.process.poll() is not None:
+            if not self.alive():
                 raise RuntimeError(f"the student's kernel did not start: {self.output()}")
             try:
                 client.wait_for_ready(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
@@ -331,18 +423,30 @@ class SandboxedKernel:
                 self._output += chunk[:65536 - len(self._output)]
 
     def output(self) -> str:
+        """What the kernel wrote outside IPython (start-up errors, say), for the grader's log."""
+        if self.zygote is not None:
+            return self.zygote.log(self.seed.name)
         return self._output.decode(errors="replace").strip()[-2000:]
 
     # ------------------------------------------------------------------ running
 
+    def _returncode(self) -> int | None:
+        """None while the kernel runs; then its exit code, or minus the signal that killed it."""
+        if self.zygote is not None:
+            status = self.zygote.exits.get(self.pid)
+            if status is None:
+                return None if self.zygote.alive() else -signal.SIGKILL
+            return os.waitstatus_to_exitcode(status)
+        return self.process.poll() if self.process is not None else -signal.SIGKILL
+
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return (self.process is not None or self.pid is not None) and self._returncode() is None
 
     def death(self) -> str:
         """Why the kernel process ended, in words for the student."""
         if self.cgroup is not None and self.cgroup.out_of_memory():
             return f"it ran out of memory (the limit is {self.limits.memory / 2**30:g} GB)"
-        status = self.process.poll() if self.process is not None else None
+        status = self._returncode()
         if status is None:
             return "it stopped answering"
         if status < 0 or status > 128:
@@ -353,6 +457,10 @@ class SandboxedKernel:
                     signal.SIGABRT: "SIGABRT: it aborted"}.get(number, f"signal {number}")
             return f"it was killed by {name}"
         return f"the Python process exited (with code {status}: sys.exit or os._exit?)"
+
+    def memory_nearly_full(self) -> bool:
+        """Whether the kernel has come within 10 % of its memory limit (known with cgroups only)."""
+        return self.cgroup is not None and self.cgroup.peak_memory_fraction() >= 0.9
 
     def interrupt(self) -> None:
         """Ask the kernel to raise KeyboardInterrupt in the running code (over its control channel)."""
@@ -382,7 +490,96 @@ class SandboxedKernel:
         if self.slot is not None:
             self.slot.release()
             self.slot = None
+        if self.zygote is not None:
+            self.zygote.forget(self.seed.name, self.pid)
         shutil.rmtree(self.seed, ignore_errors=True)
+
+
+def _environment(sandboxed: bool, home: str, lib: str, tmp: str = "/tmp") -> dict[str, str]:
+    """The kernel's environment variables: nothing of the grader's, one BLAS thread, the inline backend."""
+    return {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "PYTHONPATH": lib,
+            "HOME": home, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": tmp,
+            "MPLCONFIGDIR": f"{home}/.config/matplotlib", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1"}
+
+
+def _copy_read_only_material(seed: Path, lib: Path) -> None:
+    """What every kernel reads: nbcheck's copy in ``lib`` and matplotlib's font cache in ``seed/matplotlib``."""
+    import matplotlib
+    import nbcheck
+    seed.mkdir(mode=0o755, exist_ok=True)
+    shutil.copytree(Path(nbcheck.__file__).parent, lib / "nbcheck", ignore=shutil.ignore_patterns("__pycache__"))
+    fonts = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
+    if fonts:
+        (seed / "matplotlib").mkdir()
+        shutil.copy(fonts[-1], seed / "matplotlib")
+    _make_readable(seed)
+    _make_readable(lib)
+
+
+def _make_readable(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def _bwrap_command(caps: Capabilities, info_fd: int, environment: dict[str, str], disk: int,
+                   extra: list[str]) -> list[str]:
+    """bwrap's arguments: the system read-only, no network, a private /tmp and home of ``disk`` bytes, then ``extra``."""
+    args = [caps.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
+            "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox",
+            "--info-fd", str(info_fd), "--clearenv"]
+    if not caps.root:
+        args.append("--unshare-user")
+    args += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternatives"):
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for prefix in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
+        if not prefix.startswith("/usr/"):
+            args += _parents(prefix) + ["--ro-bind", prefix, prefix]
+    installed = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "nbcheck"
+    if installed.is_dir():  # a regular install: hidden, the kernel uses its own copy
+        args += ["--tmpfs", str(installed)]
+    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp",
+             "--perms", "0755", "--dir", "/home",
+             "--perms", "0777", "--size", str(disk), "--tmpfs", HOME, "--chdir", HOME]
+    for key, value in environment.items():
+        args += ["--setenv", key, value]
+    return args + extra + ["--"]
+
+
+def _read_child_pid(fd: int, output: Callable[[], str]) -> int:
+    """The host PID of the sandbox's first process, from bwrap's --info-fd."""
+    data = b""
+    with os.fdopen(fd, "rb") as info:
+        while True:
+            chunk = info.read1(4096)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                return int(json.loads(data)["child-pid"])
+            except ValueError:
+                continue
+    raise RuntimeError(f"the sandbox did not start: {output()}")
+
+
+def _children(pid: int) -> list[int]:
+    """The PIDs of ``pid``'s children, as this side sees them."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return children
 
 
 def _parents(path: str) -> list[str]:

@@ -278,6 +278,8 @@ class Session:
             reply, reply_buffers = self._reply(message["header"]["msg_id"], limit, label)
         except KernelLost as lost:
             raise GradingError(self._crash_message(label, lost.reason)) from None
+        if reply.get("interrupted"):  # the interrupt after the time limit reached the call
+            raise GradingError(self._timed_out(label, limit))
         if reply.get("ok"):
             try:
                 reply["value"] = wire.decode(reply.get("value"), reply_buffers, self._handle)
@@ -293,10 +295,19 @@ class Session:
             if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
                 raise GradingError(f"{label} could not be called: the code in your notebook stopped the grader from "
                                    "calling it (did it change IPython's kernel or its comms?).")
+        message = self._timed_out(label, limit)  # before the kernel is stopped: it may be killed
         if self._stop(msg_id):
-            raise GradingError(calls.timeout_message(label, limit))
-        raise GradingError(f"{calls.timeout_message(label, limit)} It did not stop when interrupted, so the "
-                           "kernel was restarted and your cells were run again for the tests after this one.")
+            raise GradingError(message)
+        raise GradingError(f"{message} It did not stop when interrupted, so the kernel was restarted and your "
+                           "cells were run again for the tests after this one.")
+
+    def _timed_out(self, label: str, seconds: float) -> str:
+        """Why ``label`` did not finish in time: a loop, or all of its memory used (the kernel then crawls)."""
+        if self.kernel is not None and self.kernel.memory_nearly_full():
+            return (f"{label} used all the memory it may have ({self.limits.memory / 2**30:g} GB) and did not finish "
+                    f"within {seconds:g} s. Look for an array far larger than the inputs, or a list that keeps "
+                    "growing.")
+        return calls.timeout_message(label, seconds)
 
     def _crash_message(self, label: str, reason: str) -> str:
         return (f"{label} stopped the Python process that runs your notebook: {reason}. The tests after this one "
@@ -379,8 +390,6 @@ def _result(reply: dict[str, Any], name: str, args: tuple, kwargs: dict[str, Any
     if "gone" in reply:
         raise GradingError(calls.not_defined_message(name) if "." not in name else
                            f"`{name}` could not be reached: the object was lost when the kernel restarted.")
-    if reply.get("interrupted"):
-        raise GradingError(calls.timeout_message(f"`{name}`", time_limit or 0))
     if "modified" in reply:
         raise GradingError(calls.modified_message(name, str(reply["modified"])))
     failure = reply.get("failure") if isinstance(reply.get("failure"), dict) else {}

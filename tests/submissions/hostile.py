@@ -458,7 +458,7 @@ def softmax(scores):
     Submission(
         name="fault_memory_growing", mistake="predict keeps appending arrays to a global list until memory runs out",
         score=6, edits={"predict": [("    return np.argmax(X @ W + b, axis=1)",
-                                     "    while True:\n        HOARD.append(np.ones(10**7))"),
+                                     "    while True:\n        HOARD.append(np.ones(25 * 10**6))"),
                                     ("def predict(", "HOARD = []\n\n\ndef predict(")]},
         fails={"test_predict": "memory"}),
     Submission(
