@@ -39,7 +39,7 @@ from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import DeduplicateIds as _DeduplicateIds
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
-from traitlets import Float, Integer
+from traitlets import Float, Integer, List
 from traitlets.config import Application, Config
 
 from nbcheck.grading.errors import GradingError
@@ -228,6 +228,10 @@ class ClearHiddenCode(ClearHiddenTests):
     preprocessor would then fail the whole feedback run. Cells the student wrote have no hidden code.
     """
 
+    # nbconvert's HTML exporter sets every preprocessor's display_data_priority, which nbgrader's base class
+    # does not take as config: each feedback run warned "not recognized". Configurable, as in nbgrader's GetGrades.
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value).tag(config=True)
+
     def preprocess_cell(self, cell: nbformat.NotebookNode, resources: dict, index: int) -> tuple:
         if not utils.is_locked(cell):
             return cell, resources
@@ -269,8 +273,9 @@ def register_assignment(assignment_id: str, config: Config) -> None:
     coursedir = CourseDirectory(config=config)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
         try:
-            gradebook.find_assignment(assignment_id)
-            return
+            # (`nbgrader db assignment add`, to set a due date, makes an assignment without notebooks)
+            if gradebook.find_assignment(assignment_id).notebooks:
+                return
         except MissingEntry:
             pass
     log.warning("%s is not in the gradebook yet: adding it with generate_assignment", assignment_id)
