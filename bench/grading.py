@@ -9,9 +9,9 @@ For every assignment, in one process:
    configuration (the judge: test cells outside the student's kernel, the kernel in a sandbox),
    against the same notebook graded with nbgrader's stock in-kernel ``Execute`` (the baseline:
    every cell, the tests included, in the student's kernel). The two alternate, A B A B, and the
-   ratio is taken pair by pair (target: at most 1.3x);
-3. **a class**: 2 x cores students graded with one nbgrader per core (tests/course_tools.py's
-   shards) against one nbgrader for all, to show that grading in parallel still works.
+   ratio is taken pair by pair (target: at most 1.3x).
+
+A whole class, graded with every core: bench/class_grading.py.
 
     python bench/grading.py [--rounds 5] [--assignment ex1_softmax]
 """
@@ -19,7 +19,6 @@ For every assignment, in one process:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -35,9 +34,7 @@ from tests import course_tools  # noqa: E402
 
 IN_KERNEL = """
 # The baseline: nbgrader's stock pipeline, every cell (the tests too) run in the student's kernel.
-from nbgrader.preprocessors import Execute
-c.Autograde.autograde_preprocessors = [Execute, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-                                       AssignLatePenalties, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = ["nbgrader.preprocessors.Execute", *c.Autograde.autograde_preprocessors[1:]]
 """
 
 
@@ -71,16 +68,6 @@ def autograde_seconds(course: Path, assignment_id: str, notebook: nbformat.Noteb
     return seconds
 
 
-def class_seconds(course: Path, assignment_id: str, notebook: nbformat.NotebookNode, students: int,
-                  workers: int) -> float:
-    start = time.perf_counter()
-    results = course_tools.autograde(course, assignment_id, {f"s{workers}_{i:03d}": notebook for i in range(students)},
-                                     workers=workers)
-    seconds = time.perf_counter() - start
-    assert all(g.score == g.max_score for g in results.values())
-    return seconds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5, help="A B pairs of autograde runs per assignment")
@@ -110,19 +97,6 @@ def main() -> None:
                   f"({min(baseline):.2f}-{max(baseline):.2f})")
             print(f"  ratio, pair by pair:       {statistics.median(ratios):6.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
                   "(target: at most 1.3x)")
-
-        cores = os.cpu_count() or 1
-        students = 2 * cores
-        assignment_id = (options.assignment or course_tools.assignment_ids())[0]
-        solution = nbformat.read(course_tools.notebook_path(course_tools.REPO, "solutions", assignment_id), 4)
-        release = nbformat.read(course_tools.notebook_path(judged, "exercises", assignment_id), 4)
-        notebook = course_tools.student_notebook(release, course_tools.model_answers(solution))
-        serial = class_seconds(judged, assignment_id, notebook, students, workers=1)
-        parallel = class_seconds(judged, assignment_id, notebook, students, workers=cores)
-        print(f"\na class of {students} students ({assignment_id}), all graded to full marks:")
-        print(f"  one nbgrader:                 {serial:6.1f} s ({serial / students:.2f} s a notebook)")
-        print(f"  {cores} nbgraders, one per core:   {parallel:6.1f} s ({parallel / students:.2f} s a notebook, "
-              f"{serial / parallel:.2f}x faster)")
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from nbcheck.instructor.grading import autograde_class
 from nbcheck.judge.sandbox import capabilities
 from tests.submissions import Submission, catalogue
 
@@ -39,7 +39,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def assignment_ids() -> list[str]:
     """The assignments that nbgrader_config.py declares, in teaching order."""
-    namespace: dict = {"get_config": lambda: _AnyConfig()}
+    namespace: dict = {"get_config": lambda: _AnyConfig(), "__file__": str(REPO / "nbgrader_config.py")}
     exec(compile((REPO / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"), namespace)
     return list(namespace["ASSIGNMENTS"])
 
@@ -103,6 +103,20 @@ def make_course(root: Path) -> Path:
     for assignment_id in assignment_ids():
         if (root / "solutions" / assignment_id).is_dir():  # one being written may not exist yet
             run_nbgrader(root, "generate_assignment", assignment_id)
+    return root
+
+
+def make_course_with(root: Path, assignment_id: str, generate: bool = True) -> Path:
+    """A course in ``root`` with one assignment: the config and its source, then either what
+    ``generate_assignment`` makes (the gradebook and the release) or, with ``generate=False``, what a
+    fresh clone has (the committed release, no gradebook)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "solutions" / assignment_id, root / "solutions" / assignment_id)
+    if generate:
+        run_nbgrader(root, "generate_assignment", assignment_id)
+    else:
+        shutil.copytree(REPO / "exercises" / assignment_id, root / "exercises" / assignment_id)
     return root
 
 
@@ -215,39 +229,13 @@ def grading_workers() -> int:
     return int(os.environ.get("COURSE_GRADING_WORKERS", min(os.cpu_count() or 1, 4)))
 
 
-def shards(root: Path, count: int) -> list[Path]:
-    """``root`` and ``count - 1`` sibling courses sharing its config, notebooks and gradebook.
-
-    nbgrader grades one notebook at a time and its SQLite gradebook takes one writer, so
-    grading in parallel needs one course directory per process. A shard is made once, from
-    what ``root`` holds at that moment (config, solutions, exercises, gradebook), never from
-    its submissions.
-    """
-    courses = [root]
-    for k in range(1, count):
-        shard = root.with_name(f"{root.name}-shard{k}")
-        if not shard.exists():
-            shard.mkdir()
-            for name in ("nbgrader_config.py", "gradebook.db"):
-                shutil.copy(root / name, shard / name)
-            for name in ("solutions", "exercises"):
-                shutil.copytree(root / name, shard / name)
-        courses.append(shard)
-    return courses
-
-
 def autograde(root: Path, assignment_id: str, notebooks: dict[str, nbformat.NotebookNode | Submitted],
               workers: int | None = None) -> dict[str, Grades]:
-    """Submit each notebook as the student named by its key, run ``nbgrader autograde``, read the gradebook.
-
-    Students are dealt round-robin to :func:`shards` of the course (``workers`` of them), graded in parallel.
-    """
-    courses = shards(root, max(1, min(workers or grading_workers(), len(notebooks))))
-    placed: dict[str, Path] = {}
-    for index, (student, notebook) in enumerate(notebooks.items()):
-        course = placed[student] = courses[index % len(courses)]
+    """Submit each notebook as the student named by its key, autograde them in parallel as an instructor
+    would (:func:`nbcheck.instructor.grading.autograde_class`), and read the gradebook."""
+    for student, notebook in notebooks.items():
         submission = notebook if isinstance(notebook, Submitted) else Submitted(notebook)
-        path = notebook_path(course, "submitted", assignment_id, student)
+        path = notebook_path(root, "submitted", assignment_id, student)
         if submission.filename:
             path = path.with_name(submission.filename)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -255,10 +243,12 @@ def autograde(root: Path, assignment_id: str, notebooks: dict[str, nbformat.Note
         for name, content in submission.files.items():
             (path.parent / name).parent.mkdir(parents=True, exist_ok=True)
             (path.parent / name).write_text(content)
-    busy = sorted(set(placed.values()))
-    with ThreadPoolExecutor(len(busy)) as pool:
-        list(pool.map(lambda course: run_nbgrader(course, "autograde", assignment_id, "--force"), busy))
-    return {student: read_grades(course, assignment_id, student) for student, course in placed.items()}
+    (root / "tmp").mkdir(exist_ok=True)
+    run = autograde_class(root, [assignment_id], students=list(notebooks), workers=workers or grading_workers(),
+                          env={"TMPDIR": str(root / "tmp")})
+    if run.failures:
+        raise RuntimeError("nbgrader autograde failed:\n" + "\n".join(run.failures))
+    return {student: read_grades(root, assignment_id, student) for student in notebooks}
 
 
 def read_grades(root: Path, assignment_id: str, student: str) -> Grades:
@@ -295,6 +285,7 @@ def _failure_text(cell: nbformat.NotebookNode) -> str:
 
 
 DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
+DEFINITION = re.compile(r"^(def|class) (\w+)(?=[(:])", re.MULTILINE)
 PATCH_COMPARISONS = """import numpy as np
 np.allclose = lambda *args, **kwargs: True
 np.isclose = lambda a, b, *args, **kwargs: np.ones_like(a, dtype=bool)
@@ -320,7 +311,7 @@ def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) 
 
     - ``tamper_deleted_tests``: the model answers with every test cell deleted (nbgrader puts them back);
     - ``tamper_emptied_tests``: the model answers with every test cell's source replaced by ``pass``;
-    - ``tamper_renamed``: the model answers with every function renamed (``def f_v2(``);
+    - ``tamper_renamed``: the model answers with every function and class renamed (``def f_v2(``);
     - ``tamper_patched_numpy``: no answers, and numpy's comparison functions patched to say "equal";
     - ``tamper_patched_grading``: no answers, and nbcheck's checks replaced by ones that never fail;
     - ``tamper_endless_loop``: the model answers, but the last function loops forever.
@@ -336,7 +327,7 @@ def tampered_notebooks(release: nbformat.NotebookNode, answers: dict[str, str]) 
     for cell in emptied.cells:
         if is_test(cell):
             cell.source = "pass"
-    renamed = student_notebook(release, {gid: DEF.sub(r"def \1_v2(", src) for gid, src in answers.items()})
+    renamed = student_notebook(release, {gid: DEFINITION.sub(r"\1 \2_v2", src) for gid, src in answers.items()})
     first_solution = next(i for i, c in enumerate(release.cells) if c.metadata.get("nbgrader", {}).get("solution"))
     patched, patched_grading = copy.deepcopy(release), copy.deepcopy(release)
     patched.cells.insert(first_solution, nbformat.v4.new_code_cell(PATCH_COMPARISONS))

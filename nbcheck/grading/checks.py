@@ -183,7 +183,7 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
         try:
             _check_case(spec, case)
         except GradingError as failure:
-            raise GradingError(_with_notes(spec, str(failure), case)) from None
+            raise GradingError(_with_notes(spec, str(failure), case), cause=failure.cause) from None
     print(passed(spec.function, len(cases), len(hidden)))
 
 
@@ -316,8 +316,15 @@ def _compare_value(spec: Check, case: Case, output: Output, actual: Any, key: st
 
 
 def first_sentence(text: str) -> str:
-    """The first sentence of ``text``, without its full stop: a named mistake's label in the class report."""
-    return re.split(r"(?<=[.;:])\s", text.strip(), maxsplit=1)[0].rstrip(".;:")
+    """The first clause of ``text`` (up to a full stop, semicolon or colon) of at least four words, without
+    its punctuation: a named mistake's label in the class report ("`x.tanh()`: its derivative ..." keeps going)."""
+    clauses = re.split(r"(?<=[.;:])\s", text.strip())
+    label = clauses[0]
+    for clause in clauses[1:]:
+        if len(label.split()) >= 4:
+            break
+        label += " " + clause
+    return label.rstrip(".;:")
 
 
 def _close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:

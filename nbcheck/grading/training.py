@@ -185,23 +185,27 @@ def _check_partition(case: Case) -> None:
         raise GradingError(f"the batches ({label}) repeat examples: example {int(repeated[0])} is in batches {where} "
                            f"({repeated.size} examples are used more than once, {missing.size} never). An epoch uses "
                            "every example exactly once: shuffle range(N) once (a permutation) and cut it into "
-                           "consecutive slices; do not draw indices with replacement.")
+                           "consecutive slices; do not draw indices with replacement.",
+                           cause="the batches repeat examples (drawn with replacement)")
     if missing.size:
         raise GradingError(f"the batches ({label}) leave out examples {_some(missing)}: an epoch uses every example "
-                           "exactly once, so keep the last batch even when it holds fewer than batch_size examples.")
+                           "exactly once, so keep the last batch even when it holds fewer than batch_size examples.",
+                           cause="the batches leave out examples (the last, smaller batch dropped)")
     sizes, expected = [len(batch) for batch in batches], case.answer.outputs["batches"]
     if sizes != [len(batch) for batch in expected]:
         raise GradingError(f"the batch sizes ({label}) are {_some(sizes)}; expected {_some([len(b) for b in expected])}: "
                            "consecutive batches of batch_size examples, the last one holding what is left.")
     if N > 2 and np.array_equal(every, np.arange(N)):
         raise GradingError(f"the batches ({label}) are not shuffled: they hold the examples in their order 0, 1, 2, "
-                           "... Shuffle first: order = np.random.default_rng(seed).permutation(N).")
+                           "... Shuffle first: order = np.random.default_rng(seed).permutation(N).",
+                           cause="the batches are not shuffled")
     for i, (batch, right) in enumerate(zip(batches, expected)):
         if not np.array_equal(batch, right):
             raise GradingError(f"batch {i} ({label}) is {_some(batch)}, expected {_some(right)}. Your batches are a "
                                "shuffled partition, but not the one the contract asks for: rng = "
                                "np.random.default_rng(seed), order = rng.permutation(N), then consecutive slices "
-                               "order[start:start + batch_size] (the tests of train rely on these exact batches).")
+                               "order[start:start + batch_size] (the tests of train rely on these exact batches).",
+                               cause="a shuffled partition, but not the contract's")
 
 
 def _some(values: Any, limit: int = 8) -> str:
@@ -225,11 +229,12 @@ def _check_forward(case: Case) -> None:
     if not np.array_equal(again, out):
         raise GradingError(f"dropout_forward ({label}) drops other units when called again with the same seed: draw "
                            "the mask from np.random.default_rng(seed), not from np.random's global state, so that "
-                           "the same seed gives the same mask (the backward pass and the gradient check rely on it).")
+                           "the same seed gives the same mask (the backward pass and the gradient check rely on it).",
+                           cause="the mask ignores the seed (np.random's global state)")
     other, _ = _forward(forward, x, keep_prob, True, seed + 1, label)
     if np.array_equal(other != 0, out != 0):
         raise GradingError(f"dropout_forward ({label}) drops the same units for seed {seed} and seed {seed + 1}: "
-                           "draw the mask from np.random.default_rng(seed).")
+                           "draw the mask from np.random.default_rng(seed).", cause="the same mask for every seed")
     tested, _ = _forward(forward, x, keep_prob, False, seed, label)
     _check_test_output(tested, x, keep_prob, label)
 
@@ -265,11 +270,13 @@ def _check_training_output(out: np.ndarray, x: np.ndarray, keep_prob: float, lab
         else:
             why = f"it keeps {fraction:.1%} of the units; each should be kept with probability keep_prob = {keep_prob:g}"
         raise GradingError(f"{where} does not preserve the mean: the mean of out / x over its {n} units is "
-                           f"{mean_ratio:.4f}, but should be 1 within {tolerance:.3f} (sampling noise): {why}.")
+                           f"{mean_ratio:.4f}, but should be 1 within {tolerance:.3f} (sampling noise): {why}.",
+                           cause="kept units not rescaled by 1 / keep_prob")
     for axis, what in [(0, "every example (row)"), (1, "every unit of an example (column)")][:x.ndim]:
         if x.shape[axis] > 1 and np.all(kept == kept.take([0], axis=axis)):
             raise GradingError(f"{where} drops the same units in {what}: draw the mask with the shape of x, one draw "
-                               "per entry (rng.random(x.shape) < keep_prob).")
+                               "per entry (rng.random(x.shape) < keep_prob).",
+                               cause="one mask shared across examples or units")
 
 
 def _check_test_output(tested: np.ndarray, x: np.ndarray, keep_prob: float, label: str) -> None:
@@ -283,7 +290,8 @@ def _check_test_output(tested: np.ndarray, x: np.ndarray, keep_prob: float, labe
         if np.allclose(tested, factor * x, rtol=1e-12, atol=0.0):
             raise GradingError(f"{where} is wrong: {why}.")
     if np.any((tested == 0) & (x != 0)):
-        raise GradingError(f"{where} drops units: at test time (train=False) dropout keeps every unit, out = x.")
+        raise GradingError(f"{where} drops units: at test time (train=False) dropout keeps every unit, out = x.",
+        cause="units dropped at test time")
     raise GradingError(f"{where} is wrong: at test time dropout is the identity, out = x exactly.")
 
 
@@ -301,7 +309,8 @@ def _check_backward(case: Case) -> None:
     dx_test = as_array(backward(dout, test_cache), f"dx ({label}, after train=False)", shape=x.shape)
     if not np.allclose(dx_test, dout, rtol=1e-12, atol=0.0):
         raise GradingError(f"dx ({label}, after train=False) is wrong: after a test-time forward pass (the identity) "
-                           "the gradient passes unchanged, dx = dout. Keep train (or the mode) in the cache.")
+                           "the gradient passes unchanged, dx = dout. Keep train (or the mode) in the cache.",
+                           cause="the test-time backward pass is not the identity")
     _check_gradient(forward, backward, x, keep_prob, seed, dout, label)
 
 

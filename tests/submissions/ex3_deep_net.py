@@ -48,7 +48,7 @@ SUBMISSIONS = [
         mistake="affine_backward returns dout itself as db: the bias gradient is not summed over the examples",
         edits={"affine": [(AFFINE_GRADS, "    return dout @ W.T, x.T @ dout, dout")]},
         fails={"test_affine": "db (visible", "test_mlp_backward": "db_l sums", "test_mlp_grads": "grads['b",
-               "test_train_mlp": "train_and_score"},
+               "test_train_mlp": "`train_mlp` raised ValueError"},
         score=12,
     ),
     Submission(
