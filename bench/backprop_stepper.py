@@ -18,7 +18,6 @@ one example, a diamond). Measured in one process, each against baselines run in 
 from __future__ import annotations
 
 import argparse
-import queue
 import statistics
 import sys
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import matplotlib
 import nbformat
+from live_kernel import LiveKernel  # bench/live_kernel.py
 
 matplotlib.use("Agg")
 REPO = Path(__file__).resolve().parents[1]
@@ -95,68 +95,23 @@ def in_process() -> None:
 
 
 def through_kernel() -> None:
-    from jupyter_client.manager import start_new_kernel
-
-    manager, client = start_new_kernel(kernel_name="python3")
-    try:
-        def execute(code: str) -> str:
-            msg_id = client.execute(code)
-            output = []
-            while True:
-                msg = client.get_iopub_msg(timeout=120)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if msg["msg_type"] == "stream":
-                    output.append(msg["content"]["text"])
-                elif msg["msg_type"] == "error":
-                    raise RuntimeError("\n".join(msg["content"]["traceback"]))
-                elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    return "".join(output)
-
-        execute(lecture_source() + "\nstepper = BackpropStepper(TRACES)")
-        ids = dict(line.split() for line in execute(
-            "for name, w in [('image', stepper.image), ('next', stepper.next), ('previous', stepper.previous),"
-            " ('expression', stepper.controls['expression'])]:\n    print(name, w.model_id)").splitlines())
-        lengths = [int(n) for n in execute("print(*(len(t.steps) for t in TRACES.values()))").split()]
-
-        def drain(seconds: float) -> None:
-            end = time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                try:
-                    client.get_iopub_msg(timeout=0.02)
-                except queue.Empty:
-                    pass
-
-        def send(control: str, data: dict) -> float:
-            client.session.send(client.shell_channel.socket, client.session.msg(
-                "comm_msg", {"comm_id": ids[control], "data": data}))
-            return time.perf_counter()
-
-        def picture_after(sent: float) -> float:
-            while True:
-                msg = client.get_iopub_msg(timeout=30)
-                content = msg["content"]
-                if (msg["msg_type"] == "comm_msg" and content["comm_id"] == ids["image"]
-                        and ["value"] in content["data"].get("buffer_paths", [])):
-                    return time.perf_counter() - sent
-
-        click = {"method": "custom", "content": {"event": "click"}}
-        drain(1.0)
+    with LiveKernel() as kernel:
+        kernel.execute(lecture_source() + "\nstepper = BackpropStepper(TRACES)")
+        ids = kernel.model_ids({"image": "stepper.image", "next": "stepper.next", "previous": "stepper.previous",
+                                "expression": "stepper.controls['expression']"})
+        lengths = [int(n) for n in kernel.execute("print(*(len(t.steps) for t in TRACES.values()))").split()]
+        kernel.drain(1.0)
         clicks, changes = [], []
         for index in [*range(1, len(lengths)), 0]:  # the first expression is already shown
             length = lengths[index]
-            changes.append(picture_after(send("expression", {"method": "update", "state": {"index": index},
-                                                             "buffer_paths": []})))
-            drain(0.2)
+            changes.append(kernel.picture_after(ids["image"], kernel.set_state(ids["expression"], {"index": index})))
+            kernel.drain(0.2)
             for button in ["next"] * (length - 1) + ["previous"] * (length - 1):
-                clicks.append(picture_after(send(button, click)))
-                drain(0.05)
+                clicks.append(kernel.picture_after(ids["image"], kernel.click(ids[button])))
+                kernel.drain(0.05)
         print("through a real kernel (ZeroMQ, comm messages as JupyterLab sends them):")
         print(summary("button click -> new picture on iopub", clicks))
         print(summary("change of expression -> new picture on iopub", changes))
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def main() -> None:

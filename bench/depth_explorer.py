@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import statistics
 import sys
 import time
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import matplotlib
 import nbformat
+from live_kernel import LiveKernel, is_new_picture  # bench/live_kernel.py
 
 matplotlib.use("Agg")
 REPO = Path(__file__).resolve().parents[1]
@@ -114,77 +114,37 @@ def in_process(rounds: int) -> None:
 
 
 def through_kernel() -> None:
-    from jupyter_client.manager import start_new_kernel
-
-    manager, client = start_new_kernel(kernel_name="python3")
-    try:
-        def execute(code: str) -> str:
-            msg_id = client.execute(code)
-            output = []
-            while True:
-                msg = client.get_iopub_msg(timeout=120)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if msg["msg_type"] == "stream":
-                    output.append(msg["content"]["text"])
-                elif msg["msg_type"] == "error":
-                    raise RuntimeError("\n".join(msg["content"]["traceback"]))
-                elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    return "".join(output)
-
-        execute(lecture_model_source() + "\nfrom nbcheck.widgets.depth import DepthExplorer\n"
-                "explorer = DepthExplorer(SPIRAL_NET)")
-        ids = dict(line.split() for line in execute(
-            "for name, w in [('image', explorer.image), ('depth', explorer.controls['depth']),"
-            " ('activation', explorer.controls['activation']), ('status', explorer.status)]:\n"
-            "    print(name, w.model_id)").splitlines())
-
-        def drain(seconds: float) -> None:
-            end = time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                try:
-                    client.get_iopub_msg(timeout=0.05)
-                except queue.Empty:
-                    pass
-
-        def send(control: str, state: dict) -> float:
-            client.session.send(client.shell_channel.socket, client.session.msg(
-                "comm_msg", {"comm_id": ids[control], "data": {"method": "update", "state": state,
-                                                                 "buffer_paths": []}}))
-            return time.perf_counter()
+    with LiveKernel() as kernel:
+        kernel.execute(lecture_model_source() + "\nfrom nbcheck.widgets.depth import DepthExplorer\n"
+                       "explorer = DepthExplorer(SPIRAL_NET)")
+        ids = kernel.model_ids({"image": "explorer.image", "depth": "explorer.controls['depth']",
+                                "activation": "explorer.controls['activation']", "status": "explorer.status"})
 
         def picture_after(sent: float) -> float:
             # The new run's first picture: its status line ("step 1/...") comes first, then the image; frames of
             # a run still training when the change was sent are skipped.
             new_run = False
-            while True:
-                msg = client.get_iopub_msg(timeout=30)
-                content = msg["content"]
-                if msg["msg_type"] != "comm_msg":
-                    continue
-                data = content.get("data", {})
-                if content["comm_id"] == ids["status"]:
+            for comm_id, data in kernel.comm_messages():
+                if comm_id == ids["status"]:
                     new_run = data.get("state", {}).get("value", "").startswith("step 1/")
-                elif new_run and content["comm_id"] == ids["image"] and ["value"] in data.get("buffer_paths", []):
+                elif new_run and comm_id == ids["image"] and is_new_picture(data):
                     return time.perf_counter() - sent
+            raise AssertionError("unreachable: comm_messages() ends only by a timeout")
 
         changes = [("depth", {"value": 10}), ("activation", {"index": 2}), ("depth", {"value": 6}),
                    ("activation", {"index": 0}), ("depth", {"value": 3}), ("activation", {"index": 1})]
-        drain(8.0)  # let the first run finish
+        kernel.drain(8.0)  # let the first run finish
         idle = []
         for control, state in changes:
-            idle.append(picture_after(send(control, state)))
-            drain(10.0 if state.get("value", 0) >= 6 else 5.0)  # the run trains to its end before the next change
+            idle.append(picture_after(kernel.set_state(ids[control], state)))
+            kernel.drain(10.0 if state.get("value", 0) >= 6 else 5.0)  # the run trains to its end before the next
         busy = []
         for control, state in changes:
-            drain(0.5)  # sent half a second into the previous run, while it trains
-            busy.append(picture_after(send(control, state)))
+            kernel.drain(0.5)  # sent half a second into the previous run, while it trains
+            busy.append(picture_after(kernel.set_state(ids[control], state)))
         print("through a real kernel (ZeroMQ, comm messages as a browser sends them):")
         print(summary("first picture, kernel idle", idle))
         print(summary("first picture, run training", busy))
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def main() -> None:

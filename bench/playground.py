@@ -19,7 +19,6 @@ The models are the lecture's own: the code cells of lectures/02_two_layer_net.ip
 from __future__ import annotations
 
 import argparse
-import queue
 import statistics
 import sys
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import matplotlib
 import nbformat
+from live_kernel import LiveKernel  # bench/live_kernel.py
 
 matplotlib.use("Agg")
 REPO = Path(__file__).resolve().parents[1]
@@ -92,76 +92,35 @@ def in_process() -> None:
 
 
 def through_kernel() -> None:
-    from jupyter_client.manager import start_new_kernel
+    with LiveKernel() as kernel:
+        kernel.execute(lecture_model_source() + "\nfrom nbcheck.widgets import Playground\npg = Playground(MODELS)")
+        ids = kernel.model_ids({"image": "pg.image", "dataset": "pg.controls['dataset']",
+                                "steps": "pg.controls['steps']", "status": "pg.status"})
 
-    manager, client = start_new_kernel(kernel_name="python3")
-    try:
-        def execute(code: str) -> str:
-            msg_id = client.execute(code)
-            output = []
-            while True:
-                msg = client.get_iopub_msg(timeout=120)
-                if msg["parent_header"].get("msg_id") != msg_id:
-                    continue
-                if msg["msg_type"] == "stream":
-                    output.append(msg["content"]["text"])
-                elif msg["msg_type"] == "error":
-                    raise RuntimeError("\n".join(msg["content"]["traceback"]))
-                elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                    return "".join(output)
+        def status_reaches(prefix: str) -> None:
+            for comm_id, data in kernel.comm_messages():
+                if comm_id == ids["status"] and data.get("state", {}).get("value", "").startswith(prefix):
+                    return
 
-        execute(lecture_model_source() + "\nfrom nbcheck.widgets import Playground\npg = Playground(MODELS)")
-        ids = dict(line.split() for line in execute(
-            "for name, w in [('image', pg.image), ('dataset', pg.controls['dataset']), ('steps', pg.controls['steps']),"
-            " ('status', pg.status)]:\n    print(name, w.model_id)").splitlines())
-
-        def drain(seconds: float) -> None:
-            end = time.perf_counter() + seconds
-            while time.perf_counter() < end:
-                try:
-                    client.get_iopub_msg(timeout=0.05)
-                except queue.Empty:
-                    pass
-
-        def send_index(control: str, index: int) -> float:
-            client.session.send(client.shell_channel.socket, client.session.msg(
-                "comm_msg", {"comm_id": ids[control], "data": {"method": "update", "state": {"index": index},
-                                                                 "buffer_paths": []}}))
-            return time.perf_counter()
-
-        def wait_for(comm_id: str, accept) -> float:
-            while True:
-                msg = client.get_iopub_msg(timeout=30)
-                content = msg["content"]
-                if msg["msg_type"] == "comm_msg" and content["comm_id"] == comm_id and accept(content["data"]):
-                    return time.perf_counter()
-
-        def image_update(data: dict) -> bool:
-            return "value" in data.get("buffer_paths", [[]])[0] if data.get("buffer_paths") else False
-
-        drain(6.0)  # let the first run finish
+        kernel.drain(6.0)  # let the first run finish
         idle = []
         for index in (1, 2, 3, 0, 1, 2, 3, 0):
-            sent = send_index("dataset", index)
-            idle.append(wait_for(ids["image"], image_update) - sent)
-            drain(3.5)  # the run trains to its end before the next change
+            idle.append(kernel.picture_after(ids["image"], kernel.set_state(ids["dataset"], {"index": index})))
+            kernel.drain(3.5)  # the run trains to its end before the next change
         busy = []
         for index in (2, 3, 2, 3):  # steps slider: 1000, 3000 steps; sent 0.3 s into a running run
-            send_index("dataset", 1)
-            drain(0.3)
+            kernel.set_state(ids["dataset"], {"index": 1})
+            kernel.drain(0.3)
             steps = [100, 300, 1000, 3000, 10000][index]
-            sent = send_index("steps", index)
-            wait_for(ids["status"], lambda d: d.get("state", {}).get("value", "").startswith(f"step 10/{steps} "))
-            busy.append(wait_for(ids["image"], image_update) - sent)  # the picture follows its status line
-            drain(0.5)
+            sent = kernel.set_state(ids["steps"], {"index": index})
+            status_reaches(f"step 10/{steps} ")
+            busy.append(kernel.picture_after(ids["image"], sent))  # the picture follows its status line
+            kernel.drain(0.5)
         print("through a real kernel (ZeroMQ, comm messages as a browser sends them):")
         print(f"  first picture after a change, kernel idle: median {statistics.median(idle) * 1e3:6.1f} ms, "
               f"max {max(idle) * 1e3:6.1f} ms over {len(idle)}")
         print(f"  first picture after a change, run training: median {statistics.median(busy) * 1e3:6.1f} ms, "
               f"max {max(busy) * 1e3:6.1f} ms over {len(busy)}")
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def main() -> None:
