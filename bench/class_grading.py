@@ -35,6 +35,7 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from grading import IN_KERNEL  # noqa: E402  (bench/grading.py)
 from nbcheck.instructor.grading import GRADED  # noqa: E402
+from nbcheck.judge.sandbox import Zygote  # noqa: E402
 from tests import course_tools  # noqa: E402
 from tests.submissions import catalogue  # noqa: E402
 
@@ -76,6 +77,15 @@ def profile_autograde(course: Path, assignment_id: str, students: str) -> dict[s
     return {"total": total, "imports": imports, "gradebook": gradebook}
 
 
+def zygote_start_seconds() -> float:
+    """Starting the kernels' zygote (its sandbox and the imports every kernel shares): once per nbgrader process."""
+    start = time.perf_counter()
+    zygote = Zygote()
+    seconds = time.perf_counter() - start
+    zygote.close()
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=300)
@@ -103,6 +113,7 @@ def main() -> None:
         phases = list(zip(*(map(float, m.groups()) for m in GRADED.finditer(ours.stdout + ours.stderr))))
 
         profiled = profile_autograde(course, assignments[0], "student000*")
+        zygote = zygote_start_seconds()
 
         start = time.perf_counter()
         for assignment_id in assignments:
@@ -125,6 +136,8 @@ def main() -> None:
                             ("the tests (judge and kernel)", tests),
                             ("nbgrader: reading, sanitising, gradebook, writing", per_process - judge)]:
             print(f"    {name:52s} {value:5.2f} s")
+    print(f"  once per nbgrader process ({options.workers} x {len(assignments)} of them): the kernels' zygote "
+          f"starts in {zygote:.2f} s (sandbox, imports of IPython, numpy, matplotlib, nbcheck)")
     print(f"  one nbgrader process grading {min(options.students, 10)} notebooks of {assignments[0]} under cProfile: "
           f"{profiled['total']:.1f} s, of which imports {profiled['imports'] / profiled['total']:.0%} "
           f"and the gradebook (SQLAlchemy, SQLite) {profiled['gradebook'] / profiled['total']:.0%}")
