@@ -8,8 +8,12 @@ deterministic, with the same init/step/scores contract as the lecture's network.
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 
+import ipywidgets as widgets
 import matplotlib
+import nbformat
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,6 +23,8 @@ from hypothesis.extra import numpy as hnp
 matplotlib.use("Agg")
 
 from nbcheck.widgets import CLASS_COLOURS, CurveFitDemo, Model, Playground, region_colours  # noqa: E402
+from nbcheck.widgets.render import finish_training  # noqa: E402
+from tests.course_tools import REPO  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -190,3 +196,83 @@ def test_curve_fit_demo_redraws_and_improves_with_m() -> None:
     demo.controls["target"].value = "step"
     assert demo.error > 0.4  # a jump cannot be matched in the max-norm
     np.testing.assert_array_equal(demo.target_line.get_ydata(), (demo.x[:, 0] > 0).astype(float))
+
+
+
+def test_finish_training_ends_the_run_of_every_widget_that_trains() -> None:
+    """What the snapshot preprocessor calls after a notebook's last cell, before its kernel stops."""
+    playgrounds = [Playground({"near": prototype_model()}, hidden=2, steps=steps, live=False, grid=16)
+                   for steps in (100, 300)]
+    finish_training()
+    assert [playground.status.value.split(" &nbsp;")[0] for playground in playgrounds] == ["step 100/100",
+                                                                                         "step 300/300"]
+
+# ---- layout: every widget's picture at its own size, controls usable on a narrow page ------------------------------
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header (IHDR, bytes 16-24)."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def every_widget() -> dict[str, object]:
+    """One of each of the course's widgets, with the cheap models of the widget tests."""
+    from nbcheck.widgets import BackpropStepper, DepthExplorer, OptimiserRace
+    from nbcheck.widgets.graph import Trace
+    from tests.test_depth_explorer import feature_model
+    from tests.test_graph_widgets import SQUARE, SQUARE_STEPS, SUM_TIMES, SUM_TIMES_STEPS
+    from tests.test_optimiser_race import gradient_step
+
+    return {
+        "playground": Playground({"near": prototype_model()}, hidden=2, steps=100, live=False, grid=16),
+        "curve fit": CurveFitDemo(polynomial_fit, polynomial_predict, {"sin": np.sin}, m=2, m_max=5),
+        "depth explorer": DepthExplorer(feature_model(), steps=5, depth=2, width=8, grid=16, live=False),
+        "stepper": BackpropStepper({"sum times": Trace(SUM_TIMES, SUM_TIMES_STEPS),
+                                    "square": Trace(SQUARE, SQUARE_STEPS)}),
+        "race": OptimiserRace({"gd": lambda h: gradient_step(h.learning_rate)}, steps=20, grid=40),
+    }
+
+
+def test_every_picture_is_shown_at_its_own_size() -> None:
+    """The browser neither stretches a picture (a box would, blurring it) nor squeezes it beside the controls."""
+    for name, widget in every_widget().items():
+        width, height = png_size(bytes(widget.image.value))
+        assert (width, height) == widget.figure.canvas.get_width_height(), name
+        layout = widget.image.layout
+        assert (layout.width, layout.flex, layout.align_self) == (f"{width}px", "0 0 auto", "flex-start"), name
+        assert width <= 590 or name == "stepper", f"{name}: {width} px is wider than a 1024 px JupyterLab page"
+
+
+def test_the_stepper_picture_follows_its_expression() -> None:
+    stepper = every_widget()["stepper"]
+    for expression in ("square", "sum times"):
+        stepper.controls["expression"].value = expression
+        assert stepper.image.layout.width == f"{png_size(bytes(stepper.image.value))[0]}px", expression
+
+
+def test_controls_keep_their_column_and_wrap_above_the_picture_when_narrow() -> None:
+    from nbcheck.widgets.render import CONTROLS_WIDTH, DESCRIPTION_WIDTH
+
+    for name, widget in every_widget().items():
+        rows = [box for box in (widget.widget, widget.widget.children[0]) if isinstance(box, widgets.HBox)]
+        assert rows and all(box.layout.flex_flow == "row wrap" for box in rows), name
+        if name in ("playground", "depth explorer", "race"):
+            column = widget.widget.children[0]
+            assert (column.layout.width, column.layout.flex) == (CONTROLS_WIDTH, "0 0 auto"), name
+        for control in widget.controls.values():
+            if len(control.description) > 10:  # ipywidgets' 80 px cuts "hidden units" off
+                assert control.style.description_width in (DESCRIPTION_WIDTH, "initial"), (name, control.description)
+
+
+# ---- one class colour scheme across the course ---------------------------------------------------------------------
+# How a notebook would colour classes its own way (each was once in the course): a colour map or a colour list for the
+# labels, or filled contours of the predicted labels in colours of their own.
+OWN_CLASS_COLOURS = re.compile(r"\bc=(?!CLASS_COLOURS\[)(y\w*|labels)\b|\b(CLASS|REGION)_COLOURS\s*=|levels=\[-0\.5")
+
+
+@pytest.mark.parametrize("path", sorted([*REPO.glob("lectures/*.ipynb"), *REPO.glob("solutions/*/*.ipynb")]),
+                         ids=lambda path: path.name)
+def test_notebooks_colour_classes_as_the_widgets_do(path: Path) -> None:
+    """Points take CLASS_COLOURS[label], decision regions region_colours(scores): the class colours of the widgets."""
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type == "code":
+            found = [match.group(0) for match in OWN_CLASS_COLOURS.finditer(cell.source)]
+            assert not found, f"cell {index} colours classes its own way ({found}): use nbcheck.widgets' CLASS_COLOURS"

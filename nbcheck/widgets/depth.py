@@ -46,7 +46,8 @@ from matplotlib.ticker import MaxNLocator
 from threadpoolctl import ThreadpoolController
 
 from nbcheck.data import make_spiral
-from nbcheck.widgets.render import CLASS_COLOURS, region_colours, render_png, running_loop
+from nbcheck.widgets.render import (CLASS_COLOURS, DESCRIPTION_WIDTH, TRAINERS, controls_beside_picture,
+                                    picture_layout, region_colours, render_png, running_loop)
 
 Net = Any  # whatever the notebook's init returns; the explorer only passes it back
 
@@ -156,6 +157,7 @@ class DepthExplorer:
         self._generation = 0  # bumped by every restart; a background run of an older one stops
         self._task: asyncio.Future | None = None
         self._last_frame = 0.0
+        TRAINERS.add(self)
         self._blas = ThreadpoolController()  # see the module docstring: one BLAS thread while we compute
 
         self.controls: dict[str, widgets.ValueWidget] = {
@@ -171,16 +173,15 @@ class DepthExplorer:
             "step_size": widgets.SelectionSlider(options=[(f"{v:g}", v) for v in self.STEP_SIZES], value=step_size,
                                                  description="step size", continuous_update=False),
         }
-        for control in self.controls.values():
-            control.style.description_width = "90px"
         self.new_weights = widgets.Button(description="new weights", icon="refresh")
         self.progress = widgets.IntProgress(min=0, max=steps, description="training")
+        for control in [*self.controls.values(), self.progress]:
+            control.style.description_width = DESCRIPTION_WIDTH
         self.status = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        controls = list(self.controls.values())
-        self.widget = widgets.HBox([widgets.VBox(controls + [self.new_weights, self.progress, self.status],
-                                                 layout=widgets.Layout(width="330px")), self.image])
         self._build_figure()
+        self.image = widgets.Image(format="png", layout=picture_layout(self.figure))
+        controls = list(self.controls.values())
+        self.widget = controls_beside_picture(controls + [self.new_weights, self.progress, self.status], self.image)
         for control in controls:
             control.observe(lambda change: self.restart(), names="value")
         self.new_weights.on_click(self._reseed)
@@ -189,7 +190,7 @@ class DepthExplorer:
     # ---- the figure ---------------------------------------------------------------------
     def _build_figure(self) -> None:
         # A fixed layout: a layout engine would re-solve it on every frame.
-        self.figure = Figure(figsize=(9.4, 6.2), dpi=72)
+        self.figure = Figure(figsize=(8.2, 6.2), dpi=72)
         FigureCanvasAgg(self.figure)
         axes = self.figure.subplots(2, 2, gridspec_kw={"left": 0.08, "right": 0.98, "bottom": 0.08, "top": 0.94,
                                                        "wspace": 0.22, "hspace": 0.32})

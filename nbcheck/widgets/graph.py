@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
-from nbcheck.widgets.render import render_png
+from nbcheck.widgets.render import picture_layout, picture_width, render_png
 
 Phase = Literal["forward", "backward"]
 
@@ -417,13 +417,13 @@ class BackpropStepper:
         self.previous = widgets.Button(description="prev", icon="step-backward", layout=widgets.Layout(width="80px"))
         self.next = widgets.Button(description="next", icon="step-forward", layout=widgets.Layout(width="80px"))
         self.status = widgets.Label()
-        # Shown at its own size: a VBox would stretch it to the cell's width, and blur it.
-        self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
-        self.widget = widgets.VBox([
-            widgets.HBox([self.controls["expression"], self.previous, self.next, self.controls["step"]]),
-            self.status, self.image])
         self.figure = Figure(dpi=DPI)
         FigureCanvasAgg(self.figure)
+        self.image = widgets.Image(format="png", layout=picture_layout(self.figure))  # its width follows the figure's
+        self.widget = widgets.VBox([
+            widgets.HBox([self.controls["expression"], self.previous, self.next, self.controls["step"]],
+                         layout=widgets.Layout(flex_flow="row wrap")),
+            self.status, self.image])
         self._quiet = False  # set while the expression changes the slider, so it draws once
         self.controls["expression"].observe(lambda change: self._load(), names="value")
         self.controls["step"].observe(lambda change: None if self._quiet else self.draw(), names="value")
@@ -465,7 +465,8 @@ class BackpropStepper:
         """Build the artists of the chosen expression's graph, then draw its first step."""
         self.figure.clear()
         self.picture = GraphPicture(self.figure.add_axes((0, 0, 1, 1)), self.trace.nodes)
-        fit_figure(self.figure, self.picture, bottom=CAPTION_INCHES, min_width=7.5)
+        fit_figure(self.figure, self.picture, bottom=CAPTION_INCHES, min_width=5.9)  # 590 px, as the other widgets
+        self.image.layout.width = picture_width(self.figure)
         width = self.figure.get_figwidth()
         self.caption_text = self.figure.text(0.02, CAPTION_INCHES / 2 / self.figure.get_figheight(), "",
                                              ha="left", va="center", fontsize=10, linespacing=1.5,

@@ -38,7 +38,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from nbcheck.data import DATASETS
-from nbcheck.widgets.render import CLASS_COLOURS, region_colours, render_png, running_loop
+from nbcheck.widgets.render import (CLASS_COLOURS, DESCRIPTION_WIDTH, TRAINERS, controls_beside_picture,
+                                    picture_layout, region_colours, render_png, running_loop)
 
 Params = dict[str, np.ndarray]
 
@@ -106,30 +107,30 @@ class Playground:
         self._generation = 0  # bumped by every restart; a background run of an older one stops
         self._task: asyncio.Future | None = None
         self._last_frame = 0.0
+        TRAINERS.add(self)
+
+        style = {"description_width": DESCRIPTION_WIDTH}
 
         def slider(description: str, options: tuple, value: Any) -> widgets.SelectionSlider:
             return widgets.SelectionSlider(options=[(f"{v:g}", v) for v in options], value=value,
-                                           description=description, continuous_update=False)
+                                           description=description, continuous_update=False, style=style)
 
         self.controls: dict[str, widgets.ValueWidget] = {
-            "dataset": widgets.Dropdown(options=list(self.datasets), value=dataset, description="data"),
+            "dataset": widgets.Dropdown(options=list(self.datasets), value=dataset, description="data", style=style),
             "activation": widgets.Dropdown(options=list(self.models), value=activation or next(iter(self.models)),
-                                           description="activation"),
+                                           description="activation", style=style),
             "hidden": slider("hidden units", self.HIDDEN, hidden),
             "learning_rate": slider("step size", self.LEARNING_RATES, learning_rate),
             "reg": slider("reg", self.REGS, reg),
             "steps": slider("steps", self.STEPS, steps),
         }
         self.new_weights = widgets.Button(description="new weights", icon="refresh")
-        self.progress = widgets.IntProgress(min=0, max=steps, description="training")
-        self.status = widgets.Label()
-        self.image = widgets.Image(format="png")
-        controls = list(self.controls.values())
-        self.widget = widgets.HBox([
-            widgets.VBox(controls + [self.new_weights, self.progress, self.status]),
-            self.image,
-        ])
+        self.progress = widgets.IntProgress(min=0, max=steps, description="training", style=style)
+        self.status = widgets.HTML()  # wraps within the column, where a Label would cut its end off
         self._build_figure()
+        self.image = widgets.Image(format="png", layout=picture_layout(self.figure))
+        controls = list(self.controls.values())
+        self.widget = controls_beside_picture(controls + [self.new_weights, self.progress, self.status], self.image)
         for control in controls:
             control.observe(lambda change: self.restart(), names="value")
         self.new_weights.on_click(self._reseed)
@@ -242,10 +243,10 @@ class Playground:
         self.loss_axes.set_ylim(0, 1.05 * top)
         accuracy = float(np.mean(np.argmax(self.model.scores(self.params, self.X), axis=1) == self.y))
         loss = f"{self.losses[-1]:.3f}" if self.losses else "-"
-        self.status.value = (f"step {len(self.losses)}/{self.total}   loss {loss}   "
+        self.status.value = (f"step {len(self.losses)}/{self.total} &nbsp; loss {loss}<br>"
                              f"training accuracy {accuracy:.0%}")
         if self.diverged:
-            self.status.value += f"   diverged at step {len(self.losses)}: lower the step size"
+            self.status.value += f"<br>diverged at step {len(self.losses)}: lower the step size"
         self.region_axes.set_title(f"decision regions (accuracy {accuracy:.0%})", fontsize=10)
         self.image.value = render_png(self.figure)
         self.frames += 1
@@ -284,14 +285,15 @@ class CurveFitDemo:
         self._fits: dict[tuple[str, int], Params] = {}  # slider moves back and forth: fit once
         self.controls = {
             "target": widgets.Dropdown(options=list(self.targets), description="target"),
-            "m": widgets.IntSlider(value=m, min=1, max=m_max, description="hidden units m",
-                                   continuous_update=False),
+            "m": widgets.IntSlider(value=m, min=1, max=m_max, description="hidden units m", continuous_update=False,
+                                   style={"description_width": "initial"},  # as wide as its text
+                                   layout=widgets.Layout(width="380px")),  # and a track as long as the others'
         }
-        self.image = widgets.Image(format="png")
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.image])
-
         self.figure = Figure(figsize=(8.0, 3.4), dpi=72)
         FigureCanvasAgg(self.figure)
+        self.image = widgets.Image(format="png", layout=picture_layout(self.figure))
+        controls = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([controls, self.image])
         self.fit_axes, self.error_axes = self.figure.subplots(1, 2, width_ratios=[1.6, 1], gridspec_kw=dict(
             left=0.06, right=0.98, bottom=0.14, top=0.9, wspace=0.3))
         (self.target_line,) = self.fit_axes.plot(self.x[:, 0], self.x[:, 0], color="0.6", lw=4, label="target F")

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from nbcheck.widgets.render import PNG_OPTIONS
+from nbcheck.widgets.render import DESCRIPTION_WIDTH, PNG_OPTIONS, controls_beside_picture, picture_layout
 
 Step = Callable[[np.ndarray, np.ndarray], np.ndarray]
 GAP_FLOOR = 1e-12  # loss gaps below this are drawn at it: the log scale cannot show 0
@@ -258,16 +258,12 @@ class OptimiserRace:
                                                 layout=widgets.Layout(width="auto"))
                          for name in self.racers}
         self.table = widgets.HTML()
-        self.image = widgets.Image(format="png")
-        self.widget = widgets.HBox([
-            widgets.VBox(list(self.controls.values()) + [widgets.HBox(list(self.entrants.values()),
-                                                                      layout=widgets.Layout(flex_flow="row wrap")),
-                                                         self.table], layout=widgets.Layout(width="330px")),
-            self.image,
-        ])
         self._build_figure()
+        self.image = widgets.Image(format="png", layout=picture_layout(self.figure))
+        entrants = widgets.HBox(list(self.entrants.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = controls_beside_picture(list(self.controls.values()) + [entrants, self.table], self.image)
         for control in self.controls.values():
-            control.style.description_width = "90px"  # room for "momentum μ", "RMSprop ρ"
+            control.style.description_width = DESCRIPTION_WIDTH
         for control in list(self.controls.values()) + list(self.entrants.values()):
             control.observe(lambda change: self.draw(), names="value")
         self.draw()
@@ -275,7 +271,7 @@ class OptimiserRace:
     # ---- the figure ---------------------------------------------------------------------
     def _build_figure(self) -> None:
         # A fixed layout: a layout engine would re-solve it on every frame.
-        self.figure = Figure(figsize=(9.0, 3.8), dpi=72)
+        self.figure = Figure(figsize=(8.2, 3.8), dpi=72)
         FigureCanvasAgg(self.figure)
         self.map_axes, self.loss_axes = self.figure.subplots(1, 2, width_ratios=[1.25, 1], gridspec_kw=dict(
             left=0.05, right=0.87, bottom=0.13, top=0.9, wspace=0.26))

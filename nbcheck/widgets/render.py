@@ -1,15 +1,20 @@
-"""What every lecture widget shares: the course's class colours and off-screen rendering.
+"""What every lecture widget shares: the course's class colours, off-screen rendering, layout, and
+finishing the training runs before a notebook's kernel stops.
 
 Widgets draw with matplotlib's Agg canvas into PNG bytes for an ``ipywidgets.Image``, so they
 need no plotting backend or ``Output`` capture, and they run the same in JupyterLab, in a
-script and in the tests.
+script and in the tests. The picture is shown at the figure's own size in pixels: a browser that
+scales a picture, up or down, blurs it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import weakref
+from collections.abc import Sequence
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -17,6 +22,8 @@ from matplotlib.figure import Figure
 CLASS_COLOURS = np.array([[0.89, 0.10, 0.11], [0.22, 0.49, 0.72], [0.30, 0.69, 0.29],
                           [0.60, 0.31, 0.64], [1.00, 0.50, 0.00]])
 PNG_OPTIONS = {"compress_level": 1}  # ~20% faster than the default level 6; the bytes stay small
+CONTROLS_WIDTH = "330px"  # a column of 300 px controls whose descriptions are 90 px wide
+DESCRIPTION_WIDTH = "90px"  # room for "hidden units", "momentum μ"; ipywidgets' 80 px cuts them
 
 
 def region_colours(scores: np.ndarray) -> np.ndarray:
@@ -40,6 +47,47 @@ def render_png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.canvas.print_png(buffer, pil_kwargs=PNG_OPTIONS)
     return buffer.getvalue()
+
+
+def picture_width(figure: Figure) -> str:
+    """The CSS width of the figure's PNG: its width in pixels (figure size × dpi)."""
+    return f"{figure.canvas.get_width_height()[0]}px"
+
+
+def picture_layout(figure: Figure) -> widgets.Layout:
+    """The layout of an ``Image`` that shows ``figure`` at its size in pixels.
+
+    A box stretches its children (a column their width, a row their height), so the width is
+    set and the image keeps to the start of the row. On a page narrower than the picture,
+    ipywidgets' own ``max-width: 100%`` shrinks it, keeping its proportions, like any other
+    output image.
+    """
+    return widgets.Layout(width=picture_width(figure), flex="0 0 auto", align_self="flex-start")
+
+
+def controls_beside_picture(controls: Sequence[widgets.Widget], image: widgets.Image) -> widgets.HBox:
+    """A column of controls left of the picture, or above it when the page is too narrow for both.
+
+    The column keeps its width (a box would otherwise squeeze it to nothing beside a wide
+    picture) and the row wraps instead.
+    """
+    column = widgets.VBox(list(controls), layout=widgets.Layout(width=CONTROLS_WIDTH, flex="0 0 auto"))
+    return widgets.HBox([column, image], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+
+
+# Every widget alive whose runs train on the kernel's event loop (Playground, DepthExplorer); each adds itself.
+TRAINERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def finish_training() -> None:
+    """Train every widget's current run to its end now, each drawing its last picture.
+
+    A widget trains only while the kernel is idle. A notebook run by nbconvert ends, and its
+    kernel stops, right after the last cell: a widget then stays at its first picture. The
+    snapshot preprocessor (:mod:`nbcheck.widgets.snapshot`) calls this after the last cell.
+    """
+    for trainer in list(TRAINERS):
+        trainer.finish()
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
