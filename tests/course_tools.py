@@ -1,18 +1,11 @@
 """Drive the real nbgrader on a throw-away copy of the course, and read back what it decided.
 
-The test suite uses these functions; instructors and authors can use the command line:
-
-    python -m tests.course_tools grade ex1_softmax      # regenerate exercises/ex1_softmax, then autograde
-                                                        # the solution, the untouched exercise and the
-                                                        # catalogue in tests/submissions/, and print a table
-
-Nothing here imitates nbgrader: a temporary course directory gets the course's own
+The test suite's own tools (instructors have theirs in :mod:`nbcheck.instructor`). Nothing here imitates nbgrader: a temporary course directory gets the course's own
 ``nbgrader_config.py`` and ``solutions/``, and the ``nbgrader`` command does the work.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import html
 import os
@@ -20,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -380,43 +372,3 @@ def hidden_test_lines(solution: nbformat.NotebookNode) -> list[str]:
             elif hidden and line.strip():
                 lines.append(line.strip())
     return lines
-
-
-def regenerate(root: Path, assignment_id: str) -> None:
-    """Copy the exercise nbgrader generated in the course ``root`` over exercises/<assignment_id>."""
-    target = REPO / "exercises" / assignment_id
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(root / "exercises" / assignment_id, target)
-    print(f"regenerated {target.relative_to(REPO)} with nbgrader generate_assignment")
-
-
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["grade", "generate"])
-    parser.add_argument("assignment_id")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = make_course(Path(tmp) / "course")
-        regenerate(root, args.assignment_id)
-        if args.command == "generate":
-            return
-        results = grade_everything(root, args.assignment_id)
-    expected = {s.name: s.score for s in catalogue(args.assignment_id)}
-    for student, grades in results.items():
-        if student in ("untouched", "tamper_renamed", "tamper_patched_numpy", "tamper_patched_grading"):
-            expected[student] = 0.0
-        elif student not in expected and student != "tamper_endless_loop":
-            expected[student] = grades.max_score
-        want = expected.get(student)
-        ok = 0 < grades.score < grades.max_score if want is None else grades.score == want
-        if grades.problem:
-            print(f"BAD {student:40s} not graded: {grades.problem}")
-            continue
-        print(f"{'ok ' if ok else 'BAD'} {student:40s} {grades.score:g}/{grades.max_score:g} "
-              f"(expected {'partial credit' if want is None else f'{want:g}'})")
-        for grade_id, reason in grades.failed().items():
-            print(f"      {grade_id}: {reason.splitlines()[0] if reason else '(no message)'}")
-
-
-if __name__ == "__main__":
-    _main()
