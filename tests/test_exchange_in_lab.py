@@ -9,13 +9,7 @@ server's REST endpoints (what the Assignment List panel and Formgrader call) and
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -23,16 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests import course_tools
+from tests.lab_server import TOKEN, jupyter_lab
 
 ASSIGNMENT = "ex1_softmax"
 COURSE_ID = "backprop-course"
-TOKEN = "exchange-test-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Lab:
@@ -55,33 +43,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     course = course_tools.make_course_with(root / "course", ASSIGNMENT)
     home = root / "home"  # the server's user: their own exchange cache, no settings leaking in
     home.mkdir()
-    log_path = home / "lab.log"
-    port = _free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("JUPYTER")}
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    with log_path.open("w") as log:  # a file, not a pipe: a full pipe would stall the server
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={course}",
-             *(["--allow-root"] if os.geteuid() == 0 else [])],
-            cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)
-    lab = Lab(f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert server.poll() is None, f"jupyter lab exited:\n{log_path.read_text()}"
-            assert time.monotonic() < deadline, "jupyter lab did not answer within 90 s"
-            try:
-                lab.call("api/status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.3)
-        yield lab
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
+    with jupyter_lab(course, home) as (url, log):
+        yield Lab(url, log)
 
 def test_release_fetch_submit_collect_through_the_server(lab: Lab) -> None:
     # before anything is released: an empty list, not an error

@@ -35,8 +35,12 @@ from nbcheck.judge.sandbox import HOME, INSIDE_KERNEL as KERNEL, ZYGOTE_LOGS as 
 CLONE_NEWNS = 0x00020000
 MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
-WARM_MODULES = ("ipykernel.kernelapp", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "numpy",
-                "nbcheck.grading", "nbcheck.judge.agent")
+# What a kernel imports before it runs a cell: the kernel (with its debugger, which brings debugpy and pydevd,
+# and IPython's magics), the plotting backend, numpy and the judge's agent. Imported here, none of it is paid
+# again per kernel: the kernel's own start-up then takes ~0.03 s instead of ~0.2 s.
+WARM_MODULES = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib",
+                "IPython.extensions.storemagic", "sqlite3", "psutil", "matplotlib.pyplot",
+                "matplotlib_inline.backend_inline", "numpy", "nbcheck.grading", "nbcheck.judge.agent")
 _libc = ctypes.CDLL(None, use_errno=True)
 
 

@@ -11,14 +11,8 @@ and the kernels it started are shut down after it, so the next test starts on a 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +20,8 @@ from typing import Any
 import pytest
 
 from tests import course_tools
-from tests.browser.driver import TOKEN, Lab
+from tests.browser.driver import Lab
+from tests.lab_server import jupyter_lab
 
 VIEWPORT = {"width": 1280, "height": 1000}  # a laptop screen
 # JupyterLab's settings for the tests: every cell stays in the page (no virtual scrolling, so every
@@ -71,12 +66,6 @@ def browser(playwright_api: Any) -> Iterator[Any]:
         browser.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory, course: Path) -> Iterator[Lab]:
     """JupyterLab on a copy of the course (the session's, made by make_course) with the lectures added."""
@@ -88,35 +77,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory, course: Path) -> Iterator[Lab]
         path = home / ".jupyter" / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
-    port = _free_port()
-    log_path = home / "lab.log"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("JUPYTER")}
-    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    with log_path.open("w") as log:  # a file, not a pipe: a full pipe would stall the server
-        server = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-             *(["--allow-root"] if os.geteuid() == 0 else [])],  # CI containers run as root
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    served = Lab(f"http://127.0.0.1:{port}", root, log_path)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {server.returncode}:\n{log_path.read_text()}")
-            try:
-                served.api("GET", "status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab did not answer within 120 s:\n{log_path.read_text()}")
-                time.sleep(0.3)
-        yield served
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-
+    with jupyter_lab(root, home) as (url, log):
+        yield Lab(url, root, log)
 
 @pytest.fixture
 def page(browser: Any, lab: Lab) -> Iterator[Any]:

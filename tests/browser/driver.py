@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.lab_server import TOKEN
+
 if TYPE_CHECKING:  # Playwright may be missing: the tests then skip (conftest.py), and this module must import
     from playwright.sync_api import Page
 
-TOKEN = "browser-test-token"
 TIMEOUT_MS = 300_000  # a lecture's Run All, or a widget's retraining, on a loaded 2-core machine
 QUIET_MS = 500  # a widget whose picture has not changed for this long, its training done, has settled
 STALLED_MS = 5_000  # ... or for this long, training done or not (a run that diverged stops early)
