@@ -258,6 +258,7 @@ class Zygote:
                 self._started.put(int(numbers[0]))
             elif event == "exited":
                 self.exits[int(numbers[0])] = int(numbers[1])
+        self._ready.set()  # the zygote is gone (or never started): whoever waits for it stops waiting
 
     def _log(self) -> str:
         return (self.folder / "zygote.log").read_text(errors="replace")[-2000:] if self.folder.exists() else ""
@@ -324,8 +325,11 @@ class SandboxedKernel:
                  startup_timeout: float = 60.0) -> None:
         self.limits, self.capabilities = limits, capabilities()
         caps = self.capabilities
-        self.zygote = Zygote.shared() if caps.root and caps.bwrap and caps.cgroup else None
-        self.seed = (self.zygote.seeds / secrets.token_hex(8)) if self.zygote else Path(tempfile.mkdtemp(prefix="nbcheck-seed-"))
+        # A forked kernel mounts a fresh /tmp over the zygote's, which would hide a Python installed under /tmp.
+        forkable = caps.root and caps.bwrap and caps.cgroup and not _python_under_tmp()
+        self.zygote = Zygote.shared() if forkable else None
+        self.seed = (self.zygote.seeds / secrets.token_hex(8) if self.zygote
+                     else Path(tempfile.mkdtemp(prefix="nbcheck-seed-")))
         self.slot, self.cgroup, self.process, self.pid = None, None, None, None
         self._output = bytearray()
         try:
@@ -343,7 +347,8 @@ class SandboxedKernel:
         connection = {"transport": "ipc", "ip": f"{INSIDE_KERNEL if sandboxed else self.seed}/k",
                       "shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5,
                       "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256", "kernel_name": ""}
-        self.seed.mkdir(mode=0o755)
+        self.seed.mkdir(mode=0o755, exist_ok=True)  # mkdtemp made it already, private: open it to the kernel
+        self.seed.chmod(0o755)
         (self.seed / "kernel.json").write_text(json.dumps(connection))
         shutil.copytree(files, self.seed / "files", ignore=shutil.ignore_patterns("*.ipynb"), symlinks=False)
         limits = {k: v for k, v in asdict(self.limits).items() if k != "disk"}
@@ -373,7 +378,8 @@ class SandboxedKernel:
         info_read = info_write = None
         if sandboxed:
             info_read, info_write = os.pipe()
-            extra = ["--ro-bind", str(self.seed), INSIDE_SEED, "--ro-bind", str(self.seed / "lib"), INSIDE_LIB,
+            extra = ["--perms", "0755", "--dir", "/run",  # bwrap would make it 0700: closed to the kernel's user
+                     "--ro-bind", str(self.seed), INSIDE_SEED, "--ro-bind", str(self.seed / "lib"), INSIDE_LIB,
                      "--perms", "0777", "--size", str(1 << 20), "--tmpfs", INSIDE_KERNEL]
             if self.capabilities.root:
                 uid = str(FIRST_UID + self.slot.number)
@@ -541,18 +547,27 @@ def _bwrap_command(caps: Capabilities, info_fd: int, environment: dict[str, str]
     for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts", "/etc/alternatives"):
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    for prefix in sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix)}):
+    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp"]  # first: a Python under /tmp stays visible
+    for prefix in _python_prefixes():
         if not prefix.startswith("/usr/"):
             args += _parents(prefix) + ["--ro-bind", prefix, prefix]
     installed = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages" / "nbcheck"
     if installed.is_dir():  # a regular install: hidden, the kernel uses its own copy
         args += ["--tmpfs", str(installed)]
-    args += ["--perms", "1777", "--size", str(disk), "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", "/home",
+    args += ["--perms", "0755", "--dir", "/home",
              "--perms", "0777", "--size", str(disk), "--tmpfs", HOME, "--chdir", HOME]
     for key, value in environment.items():
         args += ["--setenv", key, value]
     return args + extra + ["--"]
+
+
+def _python_prefixes() -> list[str]:
+    """The folders of the Python installation (the virtual environment and the interpreter it comes from)."""
+    return sorted({sys.base_prefix, sys.prefix, os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)})
+
+
+def _python_under_tmp() -> bool:
+    return any(Path(prefix).is_relative_to("/tmp") for prefix in _python_prefixes())
 
 
 def _read_child_pid(fd: int, output: Callable[[], str]) -> int:
@@ -585,7 +600,7 @@ def _children(pid: int) -> list[int]:
 def _parents(path: str) -> list[str]:
     """bwrap arguments that create ``path``'s parent directories readable by anyone (bwrap makes them 0700)."""
     parts = Path(path).parts[1:-1]
-    return [arg for i in range(1, len(parts) + 1)
+    return [arg for i in range(1, len(parts) + 1) if parts[:i] != ("tmp",)  # /tmp is the sandbox's own, 1777
             for arg in ("--perms", "0755", "--dir", "/" + "/".join(parts[:i]))]
 
 
