@@ -188,10 +188,13 @@ def test_live_mode_trains_on_the_event_loop_and_a_change_replaces_the_run() -> N
     async def scenario() -> tuple[DepthExplorer, list[int]]:
         ex = DepthExplorer(feature_model(), steps=300, frame_interval=0.0, chunks=30, grid=16, depth=2, width=8)
         assert ex.live  # a running loop was detected
-        seen = []
-        for _ in range(3):  # let a few chunks run in the background
-            await asyncio.sleep(0.05)
-            seen.append(ex.progress.value)
+        seen = [ex.progress.value]
+        for _ in range(2000):  # yield to the loop until a few chunks have run in the background (20 s at most)
+            await asyncio.sleep(0.01)
+            if ex.progress.value != seen[-1]:
+                seen.append(ex.progress.value)
+            if len(seen) == 3:
+                break
         ex.controls["depth"].value = 5  # mid-run: the old run stops, a new one starts
         assert ex.progress.value == 1 and ex.net["sizes"] == [2, 8, 8, 8, 8, 8, 3]
         await ex._task
