@@ -57,16 +57,17 @@ def playwright_api() -> Any:
     return api
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_api: Any) -> Iterator[Any]:
-    """Headless Chromium from the system's packages."""
+    """Headless Chromium from the system's packages. Package-scoped: Playwright's synchronous API keeps an
+    event loop running in the main thread, which would make every later test see a running loop."""
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
         yield browser
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory, course: Path) -> Iterator[Lab]:
     """JupyterLab on a copy of the course (the session's, made by make_course) with the lectures added."""
     root = tmp_path_factory.mktemp("browser") / "course"
