@@ -157,7 +157,6 @@ class DepthExplorer:
         self._generation = 0  # bumped by every restart; a background run of an older one stops
         self._task: asyncio.Future | None = None
         self._last_frame = 0.0
-        TRAINERS.add(self)
         self._blas = ThreadpoolController()  # see the module docstring: one BLAS thread while we compute
 
         self.controls: dict[str, widgets.ValueWidget] = {
@@ -186,6 +185,7 @@ class DepthExplorer:
             control.observe(lambda change: self.restart(), names="value")
         self.new_weights.on_click(self._reseed)
         self.restart()
+        TRAINERS.add(self)  # only a widget whose first run started: finish_training trains it on
 
     # ---- the figure ---------------------------------------------------------------------
     def _build_figure(self) -> None:
@@ -253,10 +253,10 @@ class DepthExplorer:
         s = self.settings
         with self._blas.limit(limits=1, user_api="blas"):
             self.net = self.model.init(self.sizes, s["activation"], s["gain"], self.seed)
+            self._measure_initialisation()  # raises for a model that breaks the contract, before the run resets
             self.losses: list[float] = []
             self.diverged = False
             self.progress.max = self.steps
-            self._measure_initialisation()
             self._train(self.first_steps, measured=True)
             self.draw()
         if self.live and self.running:

@@ -107,7 +107,6 @@ class Playground:
         self._generation = 0  # bumped by every restart; a background run of an older one stops
         self._task: asyncio.Future | None = None
         self._last_frame = 0.0
-        TRAINERS.add(self)
 
         style = {"description_width": DESCRIPTION_WIDTH}
 
@@ -135,6 +134,7 @@ class Playground:
             control.observe(lambda change: self.restart(), names="value")
         self.new_weights.on_click(self._reseed)
         self.restart()
+        TRAINERS.add(self)  # only a widget whose first run started: finish_training trains it on
 
     # ---- the figure ---------------------------------------------------------------------
     def _build_figure(self) -> None:
