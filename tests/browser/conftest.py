@@ -30,6 +30,7 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"checkForUpdates": False},
 }
+LOG_LINES = 80  # of the server's log, shown under a failed browser test
 LATENCIES = pytest.StashKey[dict[str, list[float]]]()  # widget -> ms from a control change to its new picture
 
 
@@ -80,6 +81,18 @@ def lab(tmp_path_factory: pytest.TempPathFactory, course: Path) -> Iterator[Lab]
         path.write_text(json.dumps(settings))
     with jupyter_lab(root, home) as (url, log):
         yield Lab(url, root, log)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    """A failed browser test's report ends with the server's log (kernels' stderr included)."""
+    report = yield
+    lab = getattr(item, "funcargs", {}).get("lab")
+    if report.failed and isinstance(lab, Lab) and lab.log.exists():
+        tail = lab.log.read_text(errors="replace").splitlines()[-LOG_LINES:]
+        report.sections.append((f"JupyterLab's log, last {len(tail)} lines", "\n".join(tail)))
+    return report
+
 
 @pytest.fixture
 def page(browser: Any, lab: Lab) -> Iterator[Any]:

@@ -174,11 +174,26 @@ def errors(page: Page) -> list[str]:
 
 def run_all(page: Page) -> None:
     """Run > Run All Cells, then wait until every code cell has run, or one failed and the rest were cancelled."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     menu(page, "Run", "Run All Cells")
-    page.wait_for_function(f"""() => {{
-        const prompts = ({PROMPTS})();
-        return prompts.every(p => /^\\[\\d+\\]:$/.test(p)) || (!prompts.includes("[*]:") && ({ERRORS})().length > 0);
-    }}""", timeout=TIMEOUT_MS, polling=250)
+    try:
+        page.wait_for_function(f"""() => {{
+            const prompts = ({PROMPTS})();
+            return prompts.every(p => /^\\[\\d+\\]:$/.test(p)) || (!prompts.includes("[*]:") && ({ERRORS})().length > 0);
+        }}""", timeout=TIMEOUT_MS, polling=250)
+    except PlaywrightTimeout:
+        raise AssertionError(f"Run All had not finished after {TIMEOUT_MS / 1000:.0f} s: {describe(page)}") from None
+
+
+def describe(page: Page) -> str:
+    """What the notebook shows now: each code cell's prompt, the kernel's status and any dialog."""
+    shown = prompts(page)
+    waiting = [f"cell {n} {prompt}" for n, prompt in enumerate(shown) if not re.fullmatch(r"\[\d+\]:", prompt)]
+    status = page.locator(".jp-NotebookPanel-toolbar [data-status]").first.get_attribute("data-status", timeout=5_000)
+    dialogs = page.locator(".jp-Dialog").all_inner_texts()
+    return (f"{len(shown)} code cells, not run: {', '.join(waiting) or 'none'} (code cells counted from 0); "
+            f"kernel {status}; dialogs: {dialogs or 'none'}; errors: {errors(page) or 'none'}")
 
 
 def type_into_cell(page: Page, index: int, source: str) -> None:
