@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from nbcheck.grading import cases
@@ -56,3 +57,58 @@ def test_every_check_has_visible_cases_and_an_answer_key(path: Path) -> None:
         assert list(keys[(exercise, check)].hidden()), f"{exercise}/{check} has no hidden cases"
     unused = set(keys) - set(called)
     assert not unused, f"{path.name}: answer keys that no test cell checks: {sorted(unused)}"
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_same, a, b))
+    if callable(a):
+        return callable(b)
+    return bool(np.array_equal(a, b, equal_nan=True)) if isinstance(a, np.ndarray) else a == b
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_hidden_cases_are_the_same_on_every_draw(path: Path) -> None:
+    """The judge answers each check's hidden cases once and reuses them for every student (cases.hidden_cases):
+    that is right only if they depend on nothing but the answer key's source (fixed seeds)."""
+    first, second = cases.answer_keys_of(path), cases.answer_keys_of(path)
+    for check, key in first.items():
+        drawn, again = key.cases(key.hidden()), second[check].cases(second[check].hidden())
+        assert [c.label for c in drawn] == [c.label for c in again], check
+        for case, other in zip(drawn, again):
+            assert _same(case.inputs, other.inputs), f"{check} {case.label}: its inputs differ between draws"
+            assert _same(vars(case.answer), vars(other.answer)), f"{check} {case.label}: its answer differs"
+
+
+def test_the_judge_answers_hidden_cases_once_and_freezes_them() -> None:
+    calls = []
+
+    def reference(x: np.ndarray) -> cases.Answer:
+        calls.append(x)
+        return cases.Answer({"y": 2 * x}, mistakes=[("forgot the 2", {"y": x.copy()})])
+
+    def register(namespace: dict) -> None:
+        """What a test cell does: register the answer key in the namespace the judge gives it."""
+        namespace.update(np=np, reference=reference)
+        exec("from nbcheck.grading.cases import answer_key\n"
+             "answer_key('exercise', 'double', reference, visible=[], hidden=lambda: [('one', {'x': np.ones(3)})])",
+             namespace)
+
+    memo: dict = {}
+    graded = []
+    for _student in range(3):
+        namespace = {cases.ANSWERED: memo}
+        register(namespace)
+        graded.append(cases.hidden_cases(namespace, "exercise", "double"))
+    assert len(calls) == 1 and graded[0] is graded[2]
+    (case,) = graded[0]
+    for array in (case.inputs["x"], case.answer.outputs["y"], case.answer.mistakes[0][1]["y"]):
+        with pytest.raises(ValueError, match="read-only"):
+            array += 1
+    without_memo: dict = {}
+    register(without_memo)
+    cases.hidden_cases(without_memo, "exercise", "double")
+    cases.hidden_cases(without_memo, "exercise", "double")
+    assert len(calls) == 3  # the instructor's notebook answers afresh on every run of a check

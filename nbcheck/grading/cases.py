@@ -27,6 +27,7 @@ import numpy as np
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 KEYS = "__answer_keys__"   # the name under which answer keys live in a test cells' namespace
+ANSWERED = "__answered_cases__"  # where the judge keeps hidden cases answered for an earlier student
 HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$(.*?)^\s*### END HIDDEN TESTS\s*$", re.MULTILINE | re.DOTALL)
 
 
@@ -107,6 +108,41 @@ def answer_key(exercise: str, check: str, reference: Callable[..., Answer], *,
 
 def find_key(namespace: Mapping[str, Any], exercise: str, check: str) -> AnswerKey | None:
     return namespace.get(KEYS, {}).get((exercise, check))
+
+
+def hidden_cases(namespace: Mapping[str, Any], exercise: str, check: str) -> list[Case]:
+    """The answered hidden cases of ``check`` whose answer key is registered in ``namespace``, or [].
+
+    Answering can be the costliest part of a test (a reference that simulates every known mistake).
+    Hidden cases are drawn with fixed seeds, so the answers depend only on the test cells' source;
+    the judge puts a memo of them in the namespace (under ``ANSWERED``) for every student graded with
+    the same source, and they are answered once. Their arrays are made read-only: nothing a check
+    does to one student's cases can reach the next student's.
+    """
+    key = find_key(namespace, exercise, check)
+    if key is None:
+        return []
+    memo = namespace.get(ANSWERED)
+    if memo is None:
+        return key.cases(key.hidden())
+    if (exercise, check) not in memo:
+        cases = key.cases(key.hidden())
+        for case in cases:
+            _freeze([case.inputs, case.answer.outputs, case.answer.mistakes, case.answer.alternatives])
+        memo[(exercise, check)] = cases
+    return memo[(exercise, check)]
+
+
+def _freeze(value: Any) -> None:
+    """Make every numpy array in ``value`` (nested in lists, tuples and dicts) read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _freeze(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _freeze(item)
 
 
 # --------------------------------------------------------------------------- visible cases as data

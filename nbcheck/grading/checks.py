@@ -26,7 +26,7 @@ import numpy as np
 
 from nbcheck.gradcheck import check_grad
 from nbcheck.grading import calls, contracts
-from nbcheck.grading.cases import Case, find_key, visible_cases
+from nbcheck.grading.cases import Case, hidden_cases, visible_cases
 from nbcheck.grading.errors import GradingError
 from nbcheck.grading.values import as_array, as_scalar, assert_close
 
@@ -173,8 +173,7 @@ def check(exercise: str, name: str, returns: Output | Sequence[Output], *, funct
     spec = Check(exercise, name, function or shipped_function, outputs, tuple(compare or [o.name for o in outputs]),
                  rtol, atol, dict(hints or {}), tuple(notes), tuple(depends_on), no_loops, gradients, trains,
                  accuracy, time_limit)
-    key = find_key(sys._getframe(1).f_globals, exercise, name)
-    hidden = key.cases(key.hidden()) if key is not None else []
+    hidden = hidden_cases(sys._getframe(1).f_globals, exercise, name)
     spec.call = (calls.kernel_runner(runner, label=spec.function, time_limit=time_limit) if runner
                  else calls.student_function(spec.function, time_limit=time_limit))
     if no_loops:

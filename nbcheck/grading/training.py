@@ -28,7 +28,7 @@ import numpy as np
 
 from nbcheck.grading import fixtures
 from nbcheck.grading.calls import not_defined_message, student_function, type_name
-from nbcheck.grading.cases import Case, find_key, visible_cases
+from nbcheck.grading.cases import Case, hidden_cases, visible_cases
 from nbcheck.grading.checks import passed
 from nbcheck.grading.errors import GradingError
 from nbcheck.grading.values import as_array, unpack
@@ -136,8 +136,7 @@ def _each_case(exercise: str, name: str, namespace: Mapping[str, Any], check_cas
     """Run ``check_case`` on the visible cases of ``name`` and, where its answer key is registered in
     ``namespace``, the hidden ones; print the pass line. Returns the student's function name."""
     function, cases = visible_cases(exercise, name)
-    key = find_key(namespace, exercise, name)
-    hidden = key.cases(key.hidden()) if key is not None else []
+    hidden = hidden_cases(namespace, exercise, name)
     for case in cases + hidden:
         check_case(case)
     print(passed(function, len(cases), len(hidden)))

@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -42,13 +44,22 @@ from nbgrader.preprocessors import OverwriteCells as _OverwriteCells
 from traitlets import Float, Integer, List
 from traitlets.config import Application, Config
 
+from nbcheck.grading.cases import ANSWERED
 from nbcheck.grading.errors import GradingError
 from nbcheck.judge.sandbox import Limits, capabilities
 from nbcheck.judge.session import Budget, Session
 
 _warned = False
+# The hidden cases answered so far in this process, by the test cells' source (see hidden_cases).
+_ANSWERED: dict[str, dict] = {}
 TEST_OUTPUT_LIMIT = 20_000   # characters a test cell may print
 HIDDEN_MARK = "BEGIN HIDDEN TESTS"
+
+
+def _answered_cases(judged: dict[str, tuple[str, bool]]) -> dict:
+    """The memo of answered hidden cases for the students graded with these test cells."""
+    fingerprint = hashlib.sha256(json.dumps(sorted(judged.items())).encode()).hexdigest()
+    return _ANSWERED.setdefault(fingerprint, {})
 
 
 class JudgedExecute(NbGraderPreprocessor):
@@ -85,7 +96,7 @@ class JudgedExecute(NbGraderPreprocessor):
                 outputs, cell.execution_count = session.run_cell(cell.source)
                 cell.outputs = [nbformat.from_dict(output) for output in outputs]
             students_done = time.monotonic()
-            namespace: dict[str, Any] = {"__name__": "__judge__"}
+            namespace: dict[str, Any] = {"__name__": "__judge__", ANSWERED: _answered_cases(judged)}
             for grade_id, (source, is_test) in judged.items():
                 outputs, cause = self._run_test(grade_id, source, namespace, session)
                 for cell in nb.cells:

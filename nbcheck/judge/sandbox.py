@@ -59,6 +59,8 @@ ZYGOTE_SEEDS, ZYGOTE_LOGS = "/run/seeds", "/run/logs"   # as nbcheck.judge.zygot
 # this many; printing floods therefore cost the grader well under 100 MB.
 LARGEST_MESSAGE = 16 << 20    # bytes: room for the largest reply (nbcheck.judge.wire.MAX_BYTES of arrays)
 QUEUED_MESSAGES = 8
+HANDSHAKE_WAIT = 1.0   # seconds for the kernel to answer one request for its info, before it is asked again
+IOPUB_RETRY = 0.02     # seconds between requests once the kernel answered, until IOPub carries one
 
 
 @dataclass(frozen=True)
@@ -407,17 +409,43 @@ class SandboxedKernel:
         context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
         client = BlockingKernelClient(context=context)
         client.load_connection_info(connection)
-        client.start_channels()
+        client.start_channels(hb=False)  # liveness is the process's, see alive()
         deadline = time.monotonic() + timeout
-        while True:
+        while not self._handshake(client, deadline):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the student's kernel did not answer within {timeout:g} s: {self.output()}")
+        return client
+
+    def _handshake(self, client: BlockingKernelClient, deadline: float) -> bool:
+        """Ask for the kernel's info; True once it answered on shell and IOPub has carried a message.
+
+        IOPub is a subscription that takes a moment to connect, and what the kernel publishes before
+        that is lost: so once the kernel answers, it is asked again every IOPUB_RETRY seconds (each
+        request makes it publish its status) until a message arrives on IOPub. jupyter_client's
+        ``wait_for_ready`` does this with fixed waits (0.2 s sleeps for heartbeats, a 0.2 s flush).
+        """
+        requests = {client.kernel_info()}
+        poller = zmq.Poller()
+        channels = {client.shell_channel.socket: client.shell_channel, client.iopub_channel.socket: client.iopub_channel}
+        for socket in channels:
+            poller.register(socket, zmq.POLLIN)
+        answered = connected = False
+        give_up = min(deadline, time.monotonic() + HANDSHAKE_WAIT)
+        while time.monotonic() < give_up:
             if not self.alive():
                 raise RuntimeError(f"the student's kernel did not start: {self.output()}")
-            try:
-                client.wait_for_ready(timeout=min(2.0, max(0.1, deadline - time.monotonic())))
-                return client
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the student's kernel did not answer within {timeout:g} s: {self.output()}")
+            events = poller.poll(timeout=1000 * IOPUB_RETRY if answered else 50)
+            for socket, _ in events:
+                message = channels[socket].get_msg(timeout=0)
+                if channels[socket] is client.iopub_channel:
+                    connected = True
+                else:
+                    answered |= message.get("parent_header", {}).get("msg_id") in requests
+            if answered and connected:
+                return True
+            if answered and not events:
+                requests.add(client.kernel_info())
+        return False
 
     def _drain(self) -> None:
         """Keep the first 64 KiB of what the kernel process writes outside IPython (for the grader's log)."""
