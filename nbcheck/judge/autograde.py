@@ -267,12 +267,13 @@ def prepare_submission(assignment: str, student: str, notebooks: list[str]) -> N
     renamed notebook takes the missing one's place (:func:`grade_renamed_notebooks`).
     """
     if notebooks:
-        register_assignment(Path(notebooks[0]).parent.name, nbgrader_config())
-    grade_renamed_notebooks(assignment, student, notebooks)
+        expected = register_assignment(Path(notebooks[0]).parent.name, nbgrader_config())
+        grade_renamed_notebooks(notebooks, expected)
 
 
-def register_assignment(assignment_id: str, config: Config) -> None:
-    """Add ``assignment_id`` to the gradebook, if it is missing, by running ``generate_assignment`` on its source.
+def register_assignment(assignment_id: str, config: Config) -> list[str]:
+    """Add ``assignment_id`` to the gradebook, if it is missing, by running ``generate_assignment`` on its source;
+    return the names of its notebooks.
 
     nbgrader's autograde needs the assignment's notebooks and cells (points, checksums, the hidden
     tests) in the gradebook, and only ``generate_assignment`` puts them there. Without this, autograde
@@ -282,42 +283,39 @@ def register_assignment(assignment_id: str, config: Config) -> None:
     """
     log = Application.instance().log
     coursedir = CourseDirectory(config=config)
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        try:
-            # (`nbgrader db assignment add`, to set a due date, makes an assignment without notebooks)
-            if gradebook.find_assignment(assignment_id).notebooks:
-                return
-        except MissingEntry:
-            pass
+
+    def notebooks() -> list[str]:
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
+            try:
+                return [notebook.name for notebook in gradebook.find_assignment(assignment_id).notebooks]
+            except MissingEntry:
+                return []
+
+    found = notebooks()
+    if found:  # (`nbgrader db assignment add`, to set a due date, makes an assignment without notebooks)
+        return found
     log.warning("%s is not in the gradebook yet: adding it with generate_assignment", assignment_id)
     with tempfile.TemporaryDirectory() as release:
-        coursedir = CourseDirectory(config=config, assignment_id=assignment_id, notebook_id="*",
+        generator = CourseDirectory(config=config, assignment_id=assignment_id, notebook_id="*",
                                     release_directory=release)
         try:
-            GenerateAssignment(coursedir=coursedir, config=config).start()
+            GenerateAssignment(coursedir=generator, config=config).start()
         except Exception:
             log.error("Could not add %s to the gradebook: run `nbgrader generate_assignment %s` and read its "
                       "error", assignment_id, assignment_id)
             raise
+    return notebooks()
 
 
-def grade_renamed_notebooks(assignment: str, student: str, notebooks: list[str]) -> None:
+def grade_renamed_notebooks(notebooks: list[str], expected: list[str]) -> None:
     """A notebook the submission lacks is graded from the one it has instead (part of :func:`prepare_submission`).
 
     A student who renamed ``ex1_softmax.ipynb`` (to ``ex1_softmax-Copy1.ipynb``, say) would
-    otherwise get no grade at all. For each notebook of the assignment missing from the
-    submission, the submission's unknown notebook with the closest name is copied to the expected
-    name, and graded (its original stays untouched).
+    otherwise get no grade at all. For each notebook of the assignment (``expected``) missing from
+    the submission (``notebooks``, paths), the submission's unknown notebook with the closest name
+    is copied to the expected name, and graded (its original stays untouched).
     """
-    if not notebooks:
-        return
     folder = Path(notebooks[0]).parent
-    coursedir = CourseDirectory(config=nbgrader_config())
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gradebook:
-        try:
-            expected = [nb.name for nb in gradebook.find_assignment(folder.name).notebooks]
-        except MissingEntry:
-            return
     present = [Path(path).stem for path in notebooks]
     unknown = [name for name in present if name not in expected]
     for name in expected:
