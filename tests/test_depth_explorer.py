@@ -30,7 +30,7 @@ from nbcheck.widgets.depth import (
     histogram_rows,
     log_magnitudes,
 )
-from nbcheck.widgets.render import CLASS_COLOURS, finish_training
+from nbcheck.widgets.render import CLASS_COLOURS, TRAINERS, finish_training
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SQUASH = {"sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)), "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}
@@ -184,7 +184,9 @@ def test_a_model_breaking_the_contract_is_named() -> None:
         DepthExplorer(one_short, live=False, depth=3)
     # The half-built widget lives on in the traceback; the snapshot preprocessor's finish_training
     # must pass it by rather than train it.
-    assert failed.traceback
+    half_built = [entry.frame.f_locals["self"] for entry in failed.traceback
+                  if isinstance(entry.frame.f_locals.get("self"), DepthExplorer)]
+    assert half_built and not any(widget in TRAINERS for widget in half_built)
     finish_training()
 
 
