@@ -136,13 +136,30 @@ def test_output_is_kept_up_to_the_budget_and_the_grader_stays_small(session: Ses
     assert grown < 100_000, f"the judge grew by {grown / 1e3:.0f} MB while the student printed"
 
 
-def test_a_broken_agent_fails_fast(session: Session) -> None:
-    session.run_cell("get_ipython().kernel.comm_manager.unregister_target('nbcheck.judge', None)\n"
-                     "get_ipython().kernel.comm_manager.comms.clear()")
+BREAK_THE_AGENT = {
+    "comm removed": "get_ipython().kernel.comm_manager.unregister_target('nbcheck.judge', None)\n"
+                    "get_ipython().kernel.comm_manager.comms.clear()",
+    "socket closed": "import gc\nfrom nbcheck.judge.agent import Agent\n"
+                     "[a.socket.close() for a in gc.get_objects() if isinstance(a, Agent)]",
+}
+
+
+@pytest.mark.parametrize("attack", BREAK_THE_AGENT.values(), ids=BREAK_THE_AGENT.keys())
+def test_a_broken_agent_fails_fast(session: Session, attack: str) -> None:
+    session.run_cell(attack)
     start = time.monotonic()
     with pytest.raises(g.GradingError, match="stopped the grader from calling it"):
         call(session, "double", 1, time_limit=5.0)
     assert time.monotonic() - start < 3
+
+
+def test_calls_and_cells_take_turns_in_one_kernel(session: Session) -> None:
+    """The agent serves the calls between two cells, and stops serving so that the next cell runs."""
+    for k in range(5):
+        outputs, _ = session.run_cell(f"counter = {k}\nprint(counter)")
+        assert outputs == [{"output_type": "stream", "name": "stdout", "text": f"{k}\n"}]
+        assert call(session, "double", k) == 2 * k and call(session, "double", -k) == -2 * k
+    assert session.generation == 1
 
 
 def test_objects_are_used_through_the_students_class(session: Session) -> None:

@@ -50,6 +50,8 @@ from typing import Any
 import zmq
 from jupyter_client import BlockingKernelClient
 
+from nbcheck.judge.agent import AGENT_PORT
+
 FIRST_UID = 400_000      # user ids FIRST_UID ... FIRST_UID + SLOTS - 1 serve the sandboxes of root
 SLOTS = 1000
 SLOT_DIR = Path("/tmp/nbcheck-sandbox-slots")  # one for the machine, whatever TMPDIR each grader has
@@ -367,6 +369,7 @@ class SandboxedKernel:
         else:
             ip = self._start_process(env, limits, sandboxed)
         self.client = self._connect({**connection, "ip": ip}, startup_timeout)
+        self.agent_address = f"ipc://{ip}-{AGENT_PORT}"   # where the judge's agent answers (nbcheck.judge.agent)
 
     def _start_process(self, env: dict[str, str], limits: dict[str, int], sandboxed: bool) -> str:
         """Start the kernel as a process of its own; the path of its sockets."""

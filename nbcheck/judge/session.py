@@ -17,6 +17,8 @@ Nothing the kernel sends is trusted: replies are decoded into plain data (:mod:`
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
 from typing import Any
+
+import zmq
 
 from nbcheck.grading import calls
 from nbcheck.grading.calls import StudentObject
@@ -76,6 +80,9 @@ class Session:
         self.output_used = 0
         self.test_deadline = float("inf")
         self.comm_id = ""
+        self.agent: zmq.Socket | None = None   # the agent's socket in the kernel
+        self.serving: str | None = None       # the msg_id of the serve request the agent is answering under
+        self.request_ids = itertools.count(1)
         self.lost: str | None = None  # why the last kernel ended, until a new one starts
         self.notebook_sources: list[str] = []   # the student's code cells, for checks of how code is written
         self.local_modules = {p.stem: p.name for p in files.glob("*.py")}
@@ -85,16 +92,18 @@ class Session:
 
     def close(self) -> None:
         if self.kernel is not None:
-            self.kernel.close()
-            self.kernel = None
+            self._end_kernel()
+
+    def _end_kernel(self) -> None:
+        self.kernel.close()   # its ZeroMQ context, the agent's socket with it
+        self.kernel, self.agent, self.serving = None, None, None
 
     def _live_kernel(self) -> SandboxedKernel:
         """The kernel, started (and the student's cells replayed) if there is none."""
         if self.kernel is not None and self.kernel.alive():
             return self.kernel
         if self.kernel is not None:
-            self.kernel.close()
-            self.kernel = None
+            self._end_kernel()
         if self.generation > self.budget.restarts:
             raise KernelLost(f"the kernel was restarted {self.budget.restarts} times; grading gave up on it")
         self.generation += 1
@@ -105,6 +114,9 @@ class Session:
         client = self.kernel.client
         client.shell_channel.send(client.session.msg("comm_open", {
             "comm_id": self.comm_id, "target_name": TARGET, "data": {}}))
+        self.agent = client.context.socket(zmq.PAIR)
+        self.agent.setsockopt(zmq.LINGER, 0)
+        self.agent.connect(self.kernel.agent_address)
         for source in list(self.history):
             try:
                 self._execute(source, discard=True)
@@ -134,8 +146,8 @@ class Session:
         return outputs, count
 
     def _execute(self, source: str, discard: bool) -> tuple[list[dict[str, Any]], int | None, bool]:
-        kernel = self.kernel
-        client = kernel.client
+        self._stop_serving()  # the kernel runs the cell once the agent's serve has returned
+        client = self.kernel.client
         msg_id = client.execute(source, store_history=not discard, allow_stdin=False, stop_on_error=False)
         outputs: list[dict[str, Any]] = []
         deadline = time.monotonic() + min(self.budget.cell_timeout, max(self.remaining(), 1.0))
@@ -196,8 +208,7 @@ class Session:
 
     def _lose(self) -> None:
         self.lost = self.kernel.death()
-        self.kernel.close()
-        self.kernel = None
+        self._end_kernel()
         raise KernelLost(self.lost)
 
     def _record(self, outputs: list[dict[str, Any]], message: dict[str, Any]) -> None:
@@ -270,12 +281,12 @@ class Session:
         except KernelLost as lost:
             raise GradingError(f"{label} could not be called: {lost.reason}.") from None
         arguments, buffers = wire.encode([_handles(list(args), self.generation), _handles(kwargs, self.generation)])
-        tree = {**request, "args": arguments["$list"][0], "kwargs": arguments["$list"][1]}
-        client = self.kernel.client
-        message = client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": tree})
-        client.session.send(client.shell_channel.socket, message, buffers=buffers)
+        request_id = next(self.request_ids)
+        if not self._send({**request, "args": arguments["$list"][0], "kwargs": arguments["$list"][1],
+                           "id": request_id}, buffers):
+            raise GradingError(self._agent_gone(label))
         try:
-            reply, reply_buffers = self._reply(message["header"]["msg_id"], limit, label)
+            reply, reply_buffers = self._reply(request_id, limit, label)
         except KernelLost as lost:
             raise GradingError(self._crash_message(label, lost.reason)) from None
         if reply.get("interrupted"):  # the interrupt after the time limit reached the call
@@ -287,19 +298,89 @@ class Session:
                 raise GradingError(f"{label} returned something that cannot be checked: {error}.") from None
         return reply
 
-    def _reply(self, msg_id: str, limit: float, label: str) -> tuple[dict[str, Any], list[bytes]]:
+    # ------------------------------------------------------------------ the agent's socket
+
+    def _send(self, tree: dict[str, Any], buffers: list[bytes] = ()) -> bool:
+        """Send a request to the agent, asking it to serve first if it is not; False if it cannot take it."""
+        if self.serving is None:
+            client = self.kernel.client
+            message = client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": {"op": "serve"}})
+            message["content"]["data"]["serve"] = self.serving = message["header"]["msg_id"]
+            client.shell_channel.send(message)
+        try:  # never blocks: a queue left full by an agent that no longer reads says it is gone
+            self.agent.send_multipart([json.dumps({**tree, "serve": self.serving}).encode(), *buffers],
+                                      flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return False
+        return True
+
+    def _stop_serving(self) -> None:
+        """Tell the agent to stop serving, so that the kernel takes the next message on its shell channel."""
+        if self.serving is not None:
+            self._send({"op": "stop"})
+            self.serving = None
+
+    def _reply(self, request_id: int, limit: float, label: str) -> tuple[dict[str, Any], list[bytes]]:
         deadline = time.monotonic() + limit
-        for message in self._messages(lambda: deadline, msg_id):
-            if message["msg_type"] == "comm_msg" and message["content"].get("comm_id") == self.comm_id:
-                return message["content"].get("data", {}), [bytes(b) for b in message.get("buffers", [])]
-            if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle":
-                raise GradingError(f"{label} could not be called: the code in your notebook stopped the grader from "
-                                   "calling it (did it change IPython's kernel or its comms?).")
+        outcome = self._await_reply(request_id, deadline)
+        if outcome == "ended":
+            raise GradingError(self._agent_gone(label))
+        if outcome is not None:
+            return outcome
         message = self._timed_out(label, limit)  # before the kernel is stopped: it may be killed
-        if self._stop(msg_id):
+        if self._interrupt(request_id):
             raise GradingError(message)
         raise GradingError(f"{message} It did not stop when interrupted, so the kernel was restarted and your "
                            "cells were run again for the tests after this one.")
+
+    def _await_reply(self, request_id: int, deadline: float) -> tuple[dict[str, Any], list[bytes]] | str | None:
+        """The reply to ``request_id`` with its buffers; "ended" if the agent stopped serving first; None
+        at ``deadline``. Raises KernelLost when the kernel dies meanwhile."""
+        iopub = self.kernel.client.iopub_channel
+        poller = zmq.Poller()
+        poller.register(self.agent, zmq.POLLIN)
+        poller.register(iopub.socket, zmq.POLLIN)
+        while (left := deadline - time.monotonic()) > 0:
+            if not self.kernel.alive():
+                self._lose()
+            ready = dict(poller.poll(1000 * min(left, POLL)))
+            if self.agent in ready:
+                frames = self.agent.recv_multipart()
+                try:
+                    reply = json.loads(frames[0])
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(reply, dict) and reply.get("id") == request_id:
+                    return reply, frames[1:]
+            if iopub.socket in ready:  # output of the calls, and the kernel's status
+                while True:
+                    try:
+                        message = iopub.get_msg(timeout=0)
+                    except Empty:
+                        break
+                    if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle" \
+                            and message.get("parent_header", {}).get("msg_id") == self.serving:
+                        self.serving = None
+                        return "ended"
+        return None
+
+    def _interrupt(self, request_id: int) -> bool:
+        """Interrupt the call ``request_id``; kill the kernel if it does not end within GRACE. True if it survived."""
+        self.kernel.interrupt()
+        try:
+            outcome = self._await_reply(request_id, time.monotonic() + GRACE)
+        except KernelLost:
+            return False
+        if outcome is None:
+            self.kernel.kill()
+            return False
+        # The interrupt may have come as the call returned, and so ended the serve instead: serve anew.
+        self._stop_serving()
+        return True
+
+    def _agent_gone(self, label: str) -> str:
+        return (f"{label} could not be called: the code in your notebook stopped the grader from calling it (did it "
+                "change IPython's kernel or its comms?).")
 
     def _timed_out(self, label: str, seconds: float) -> str:
         """Why ``label`` did not finish in time: a loop, or all of its memory used (the kernel then crawls)."""
