@@ -4,8 +4,9 @@ Loaded as an IPython extension when the sandboxed kernel starts (:mod:`nbcheck.j
 registers the comm target ``nbcheck.judge``. The judge sends it one comm message, ``serve``, before
 the calls of its tests: the agent then answers requests on a ZeroMQ socket of its own, in the
 kernel's main thread, until the judge says ``stop`` (before it runs the next student cell). A call
-over the comm went through the kernel's message handling and three of its threads, which cost
-1.5 ms of CPU; over the socket it costs a tenth of that, and a notebook's tests make 80–220 calls.
+sent as a comm message goes through the kernel's message handling, its threads and its status
+messages: 1.8 ms of CPU, judge and kernel together; over the socket, 0.34 ms
+(``python bench/judge_calls.py``). A notebook's tests make 80 to 220 calls.
 
 Each request names an operation: look up a name, call a function (by name or by handle), read an
 attribute, or apply an operator; the arguments are plain data and handles (:mod:`nbcheck.judge.wire`).
