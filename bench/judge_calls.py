@@ -47,12 +47,14 @@ get_ipython().kernel.comm_manager.register_target("echo", echo)
 
 
 def kernel_cpu(session: Session) -> float:
-    """CPU seconds of the kernel process (all threads), or NaN when no cgroup names it."""
+    """CPU seconds of the kernel's processes (all their threads), or NaN when no cgroup names them."""
     if session.kernel.cgroup is None:
         return float("nan")
-    pid = (session.kernel.cgroup.dirs[0] / "cgroup.procs").read_text().split()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seconds = 0.0
+    for pid in (session.kernel.cgroup.dirs[0] / "cgroup.procs").read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
 
 
 def timed(session: Session, calls_: int, one_call) -> tuple[float, float]:
@@ -69,38 +71,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
-    x = np.random.default_rng(0).normal(size=(50, 3))
     with tempfile.TemporaryDirectory() as folder:
         session = Session(Path(folder))
         try:
             session.run_cell(NOTEBOOK)
-            client = session.kernel.client
-            echo_id = uuid.uuid4().hex
-            client.shell_channel.send(client.session.msg("comm_open", {
-                "comm_id": echo_id, "target_name": "echo", "data": {}}))
             token = calls.judge.set(session)
-            identity = grading.student_function("identity", time_limit=10)
-
-            def agent_call() -> None:
-                assert identity(x).shape == x.shape
-
-            def comm_call() -> None:
-                message = client.session.msg("comm_msg", {"comm_id": echo_id, "data": {"shape": list(x.shape)}})
-                client.session.send(client.shell_channel.socket, message, buffers=[x.tobytes()])
-                while True:
-                    reply = client.get_iopub_msg(timeout=10)
-                    if reply["msg_type"] == "comm_msg" and reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
-                        return
-
-            results: dict[str, list[tuple[float, float]]] = {"agent": [], "comm": []}
-            for round_ in range(options.rounds + 1):  # the first round warms both paths up, and is dropped
-                session.run_cell("pass")  # the kernel takes comm messages once the agent's serve has returned
-                comm = timed(session, options.calls, comm_call)
-                agent = timed(session, options.calls, agent_call)
-                if round_:
-                    results["comm"].append(comm)
-                    results["agent"].append(agent)
-            calls.judge.reset(token)
+            try:
+                results = compare(session, options)
+            finally:
+                calls.judge.reset(token)
         finally:
             session.close()
     print(f"{options.calls} calls x {options.rounds} rounds, one (50, 3) float64 array each way; medians per call:")
@@ -109,6 +88,36 @@ def main() -> None:
         print(f"  {name:6s} wall {wall:.3f} ms, CPU (judge + kernel) {cpu:.3f} ms")
     print(f"  comm / agent: wall {medians['comm'][0] / medians['agent'][0]:.1f}x, "
           f"CPU {medians['comm'][1] / medians['agent'][1]:.1f}x")
+
+
+def compare(session: Session, options: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) per call of each path, for each round."""
+    client = session.kernel.client
+    echo_id = uuid.uuid4().hex
+    client.shell_channel.send(client.session.msg("comm_open", {"comm_id": echo_id, "target_name": "echo", "data": {}}))
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    identity = grading.student_function("identity", time_limit=10)
+
+    def agent_call() -> None:
+        assert identity(x).shape == x.shape
+
+    def comm_call() -> None:
+        message = client.session.msg("comm_msg", {"comm_id": echo_id, "data": {"shape": list(x.shape)}})
+        client.session.send(client.shell_channel.socket, message, buffers=[x.tobytes()])
+        while True:
+            reply = client.get_iopub_msg(timeout=10)
+            if reply["msg_type"] == "comm_msg" and reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
+                return
+
+    results: dict[str, list[tuple[float, float]]] = {"agent": [], "comm": []}
+    for round_ in range(options.rounds + 1):  # the first round warms both paths up, and is dropped
+        session.run_cell("pass")  # the kernel takes comm messages once the agent's serve has returned
+        comm = timed(session, options.calls, comm_call)
+        agent = timed(session, options.calls, agent_call)
+        if round_:
+            results["comm"].append(comm)
+            results["agent"].append(agent)
+    return results
 
 
 if __name__ == "__main__":

@@ -153,6 +153,42 @@ def test_a_broken_agent_fails_fast(session: Session, attack: str) -> None:
     assert time.monotonic() - start < 3
 
 
+def test_a_flood_of_kernel_messages_does_not_hold_up_the_time_limit(session: Session) -> None:
+    # Signed once and sent over and over: far faster than the judge can check and read messages.
+    session.run_cell("import threading\nkernel = get_ipython().kernel\n"
+                     "frames = kernel.session.serialize(kernel.session.msg('stream', {'name': 'stdout', 'text': 'x'}))\n"
+                     "def flood():\n    while True:\n        kernel.iopub_socket.send_multipart(frames)\n"
+                     "threading.Thread(target=flood, daemon=True).start()")
+    assert call(session, "double", 2) == 4
+    start = time.monotonic()
+    with pytest.raises(g.GradingError, match="did not finish within 1 s"):
+        call(session, "hang", 1)
+    assert time.monotonic() - start < 4
+
+
+def test_forged_kernel_messages_are_dropped(session: Session) -> None:
+    """The student's code holds the kernel's key: what it signs may say anything, and is read as untrusted."""
+    outputs, _ = session.run_cell(
+        "kernel = get_ipython().kernel\n"
+        "forged = [('stream', {'name': [], 'text': 5}), ('error', {'ename': 1, 'traceback': 'x'}),\n"
+        "          ('display_data', {'data': [], 'metadata': 3}), ('status', b'[\"idle\"]')]\n"
+        "for kind, content in forged:\n"
+        "    message = kernel.session.msg(kind, {}, parent=kernel.get_parent())\n"
+        "    message['content'] = content\n"
+        "    kernel.iopub_socket.send_multipart(kernel.session.serialize(message))\n"
+        "print('kept')")
+    assert outputs == [{"output_type": "stream", "name": "stdout", "text": "kept\n"}]
+    assert call(session, "double", 3) == 6
+
+
+def test_a_result_that_breaks_the_agent_costs_only_its_call(session: Session) -> None:
+    session.run_cell("class Unreadable(list):\n    def __iter__(self):\n        raise RuntimeError('no')\n"
+                     "def unreadable():\n    return Unreadable([1, 2])")
+    with pytest.raises(g.GradingError, match="`unreadable` raised RuntimeError: no"):
+        call(session, "unreadable")
+    assert call(session, "double", 4) == 8
+
+
 def test_calls_and_cells_take_turns_in_one_kernel(session: Session) -> None:
     """The agent serves the calls between two cells, and stops serving so that the next cell runs."""
     for k in range(5):

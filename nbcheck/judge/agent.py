@@ -28,6 +28,7 @@ import importlib
 import itertools
 import json
 import operator
+import signal
 import sys
 from typing import Any
 
@@ -74,9 +75,9 @@ class Agent:
         self.ids = itertools.count(1)
         self.socket: zmq.Socket | None = None
 
-    def bind(self, address: str) -> None:
+    def bind(self, context: zmq.Context, address: str) -> None:
         """Open the socket the judge's requests come on, at ``address``."""
-        self.socket = zmq.Context().socket(zmq.PAIR)
+        self.socket = context.socket(zmq.PAIR)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.bind(address)
 
@@ -97,8 +98,20 @@ class Agent:
                 continue
             if request.get("op") == "stop":
                 return
-            reply, buffers = self.handle(request, frames[1:])
-            self.socket.send_multipart([json.dumps({"id": request.get("id"), **reply}).encode(), *buffers])
+            try:
+                reply, buffers = self.handle(request, frames[1:])
+            except Exception as error:  # the student's objects can make the agent's own steps raise (a copy, say)
+                reply, buffers = {"ok": False, "failure": describe_failure(error)}, []
+            self.send({"id": request.get("id"), **reply}, buffers)
+
+    def send(self, reply: dict[str, Any], buffers: list[bytes]) -> None:
+        """Send a reply whole: an interrupt between its frames would leave half a message on the socket,
+        which the next reply would complete."""
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.socket.send_multipart([json.dumps(reply).encode(), *buffers])
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def handle(self, request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         """The reply (tree, buffers) to one request."""
@@ -198,7 +211,7 @@ def load_ipython_extension(shell: Any) -> None:
     from ipykernel.kernelapp import IPKernelApp  # here: the judge imports this module for AGENT_PORT
     kernel_app = IPKernelApp.instance()
     if kernel_app.transport == "ipc":  # as the judge starts kernels; it connects to the same name
-        agent.bind(f"ipc://{kernel_app.ip}-{AGENT_PORT}")
+        agent.bind(kernel_app.context, f"ipc://{kernel_app.ip}-{AGENT_PORT}")
     outputs = [CappedOutput(sys.stdout), CappedOutput(sys.stderr)]
     sys.stdout, sys.stderr = outputs
 

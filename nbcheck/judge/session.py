@@ -21,11 +21,10 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 import zmq
@@ -35,7 +34,7 @@ from nbcheck.grading.calls import StudentObject
 from nbcheck.grading.errors import GradingError
 from nbcheck.judge import wire
 from nbcheck.judge.agent import TARGET
-from nbcheck.judge.sandbox import Limits, SandboxedKernel
+from nbcheck.judge.sandbox import QUEUED_MESSAGES, Limits, SandboxedKernel, receive
 
 POLL = 0.05       # seconds between checks that the kernel is still alive
 GRACE = 1.0       # seconds an interrupted kernel gets to stop before it is killed
@@ -51,6 +50,10 @@ class Budget:
     test_timeout: float = 120.0          # seconds per test cell, all its calls together
     output_bytes: int = 1 << 20          # output kept for the whole notebook
     restarts: int = 5                    # kernel restarts before grading gives up on the kernel
+
+
+class AgentGone(Exception):
+    """The agent stopped serving before it answered: the student's code broke it, or an interrupt ended it."""
 
 
 class KernelLost(Exception):
@@ -95,7 +98,8 @@ class Session:
             self._end_kernel()
 
     def _end_kernel(self) -> None:
-        self.kernel.close()   # its ZeroMQ context, the agent's socket with it
+        """Close the kernel (its ZeroMQ context, and the agent's socket with it)."""
+        self.kernel.close()
         self.kernel, self.agent, self.serving = None, None, None
 
     def _live_kernel(self) -> SandboxedKernel:
@@ -186,11 +190,8 @@ class Session:
             if not self.kernel.alive():
                 self._lose()
             for channel in (client.shell_channel, client.iopub_channel):
-                try:
-                    message = channel.get_msg(timeout=0 if channel is client.shell_channel else POLL)
-                except Empty:
-                    continue
-                if message.get("parent_header", {}).get("msg_id") == parent:
+                message = receive(channel, 0 if channel is client.shell_channel else POLL)
+                if message is not None and message.get("parent_header", {}).get("msg_id") == parent:
                     yield message
 
     def _stop(self, msg_id: str) -> bool:
@@ -221,25 +222,19 @@ class Session:
             return
         if self.output_used > self.budget.output_bytes:
             return
-        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values()) \
-            + sum(len(line) for line in content.get("traceback", []))
-        self.output_used += size
+        output = _plain_output(kind, content)
+        if output is None:  # a message the student's code forged, with fields of the wrong types
+            return
+        self.output_used += len(output.get("text", "")) + sum(len(str(v)) for v in output.get("data", {}).values()) \
+            + sum(len(line) for line in output.get("traceback", []))
         if self.output_used > self.budget.output_bytes:
             outputs.append(_output_note(f"the notebook printed more than {self.budget.output_bytes >> 10} KiB; the "
                                         "rest was not kept"))
             return
-        if kind == "stream":
-            if outputs and outputs[-1]["output_type"] == "stream" and outputs[-1]["name"] == content["name"]:
-                outputs[-1]["text"] += content["text"]
-            else:
-                outputs.append({"output_type": "stream", "name": content["name"], "text": content["text"]})
-        elif kind == "error":
-            outputs.append({"output_type": "error", "ename": content.get("ename", ""),
-                            "evalue": content.get("evalue", ""), "traceback": content.get("traceback", [])})
+        if kind == "stream" and outputs and outputs[-1]["output_type"] == "stream" \
+                and outputs[-1]["name"] == output["name"]:
+            outputs[-1]["text"] += output["text"]
         else:
-            output = {"output_type": kind, "data": content.get("data", {}), "metadata": content.get("metadata", {})}
-            if kind == "execute_result":
-                output["execution_count"] = content.get("execution_count")
             outputs.append(output)
 
     # ------------------------------------------------------------------ calls from the test cells
@@ -300,14 +295,14 @@ class Session:
 
     # ------------------------------------------------------------------ the agent's socket
 
-    def _send(self, tree: dict[str, Any], buffers: list[bytes] = ()) -> bool:
-        """Send a request to the agent, asking it to serve first if it is not; False if it cannot take it."""
+    def _send(self, tree: dict[str, Any], buffers: Sequence[bytes] = ()) -> bool:
+        """Send a request to the agent, asking it to serve first if it is not; False if its queue is full."""
         if self.serving is None:
             client = self.kernel.client
             message = client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": {"op": "serve"}})
             message["content"]["data"]["serve"] = self.serving = message["header"]["msg_id"]
             client.shell_channel.send(message)
-        try:  # never blocks: a queue left full by an agent that no longer reads says it is gone
+        try:  # never waits: an agent that no longer reads (see AgentGone) must not stop the grader
             self.agent.send_multipart([json.dumps({**tree, "serve": self.serving}).encode(), *buffers],
                                       flags=zmq.NOBLOCK)
         except zmq.Again:
@@ -321,21 +316,23 @@ class Session:
             self.serving = None
 
     def _reply(self, request_id: int, limit: float, label: str) -> tuple[dict[str, Any], list[bytes]]:
-        deadline = time.monotonic() + limit
-        outcome = self._await_reply(request_id, deadline)
-        if outcome == "ended":
-            raise GradingError(self._agent_gone(label))
-        if outcome is not None:
-            return outcome
+        try:
+            reply = self._await_reply(request_id, time.monotonic() + limit)
+        except AgentGone:
+            raise GradingError(self._agent_gone(label)) from None
+        if reply is not None:
+            return reply
         message = self._timed_out(label, limit)  # before the kernel is stopped: it may be killed
         if self._interrupt(request_id):
             raise GradingError(message)
         raise GradingError(f"{message} It did not stop when interrupted, so the kernel was restarted and your "
                            "cells were run again for the tests after this one.")
 
-    def _await_reply(self, request_id: int, deadline: float) -> tuple[dict[str, Any], list[bytes]] | str | None:
-        """The reply to ``request_id`` with its buffers; "ended" if the agent stopped serving first; None
-        at ``deadline``. Raises KernelLost when the kernel dies meanwhile."""
+    def _await_reply(self, request_id: int, deadline: float) -> tuple[dict[str, Any], list[bytes]] | None:
+        """The reply to ``request_id`` with its buffers, or None at ``deadline``.
+
+        Raises AgentGone if the agent stops serving first, KernelLost if the kernel dies.
+        """
         iopub = self.kernel.client.iopub_channel
         poller = zmq.Poller()
         poller.register(self.agent, zmq.POLLIN)
@@ -352,30 +349,30 @@ class Session:
                     continue
                 if isinstance(reply, dict) and reply.get("id") == request_id:
                     return reply, frames[1:]
-            if iopub.socket in ready:  # output of the calls, and the kernel's status
-                while True:
-                    try:
-                        message = iopub.get_msg(timeout=0)
-                    except Empty:
-                        break
-                    if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle" \
-                            and message.get("parent_header", {}).get("msg_id") == self.serving:
-                        self.serving = None
-                        return "ended"
+            # The calls' output, and the kernel's status. A few at a time: a flood must not keep this loop from
+            # its deadline.
+            for _ in range(QUEUED_MESSAGES if iopub.socket in ready else 0):
+                message = receive(iopub, 0)
+                if message is None:
+                    continue
+                if message["msg_type"] == "status" and message["content"].get("execution_state") == "idle" \
+                        and message.get("parent_header", {}).get("msg_id") == self.serving:
+                    self.serving = None
+                    raise AgentGone
         return None
 
     def _interrupt(self, request_id: int) -> bool:
         """Interrupt the call ``request_id``; kill the kernel if it does not end within GRACE. True if it survived."""
-        self.kernel.interrupt()
+        self.kernel.interrupt(GRACE)  # returns once the signal is sent: it then lands in this serve, not the next
         try:
-            outcome = self._await_reply(request_id, time.monotonic() + GRACE)
+            if self._await_reply(request_id, time.monotonic() + GRACE) is None:
+                self.kernel.kill()
+                return False
+        except AgentGone:   # the interrupt came as the call returned, and ended the serve instead
+            return True
         except KernelLost:
             return False
-        if outcome is None:
-            self.kernel.kill()
-            return False
-        # The interrupt may have come as the call returned, and so ended the serve instead: serve anew.
-        self._stop_serving()
+        self._stop_serving()  # in case the interrupt lands after the reply, in the serve
         return True
 
     def _agent_gone(self, label: str) -> str:
@@ -478,6 +475,28 @@ def _result(reply: dict[str, Any], name: str, args: tuple, kwargs: dict[str, Any
                "culprit": str(failure.get("culprit", "")), "line": str(failure.get("line", ""))[:300],
                "function": str(failure.get("function", ""))}
     raise GradingError(calls.failure_message(name, failure, calls.describe_arguments(args, kwargs)))
+
+
+def _plain_output(kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
+    """The nbformat output of an output message, or None if its fields are not of the types nbformat needs."""
+    if kind == "stream":
+        name, text = content.get("name"), content.get("text")
+        ok = name in ("stdout", "stderr") and isinstance(text, str)
+        return {"output_type": "stream", "name": name, "text": text} if ok else None
+    if kind == "error":
+        fields = [content.get("ename", ""), content.get("evalue", "")]
+        traceback = content.get("traceback", [])
+        ok = all(isinstance(v, str) for v in fields) and isinstance(traceback, list) \
+            and all(isinstance(line, str) for line in traceback)
+        return {"output_type": "error", "ename": fields[0], "evalue": fields[1], "traceback": traceback} if ok else None
+    data, metadata = content.get("data", {}), content.get("metadata", {})
+    if not (isinstance(data, dict) and isinstance(metadata, dict) and all(isinstance(k, str) for k in data)):
+        return None
+    output = {"output_type": kind, "data": data, "metadata": metadata}
+    if kind == "execute_result":
+        count = content.get("execution_count")
+        output["execution_count"] = count if isinstance(count, int) else None
+    return output
 
 
 def _output_note(why: str) -> dict[str, Any]:
