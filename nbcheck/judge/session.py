@@ -172,7 +172,8 @@ class Session:
             if not idle and not discard:  # ZeroMQ dropped a message too large to keep: say so
                 outputs.append(_output_note("some of this cell's output was lost: it printed more in a moment than "
                                             "the grader takes in"))
-            return outputs, reply.get("execution_count"), True
+            count = reply.get("execution_count")
+            return outputs, count if isinstance(count, int) else None, True
         if not self._stop(msg_id):
             raise KernelLost(f"it did not finish within {self.budget.cell_timeout:g} s and did not stop when "
                              "interrupted")
