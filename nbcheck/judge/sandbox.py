@@ -499,7 +499,7 @@ class SandboxedKernel:
         """Whether the kernel has come within 10 % of its memory limit (known with cgroups only)."""
         return self.cgroup is not None and self.cgroup.peak_memory_fraction() >= 0.9
 
-    def interrupt(self, wait: float = 0.0) -> None:
+    def interrupt(self, wait: float) -> None:
         """Ask the kernel to raise KeyboardInterrupt in the running code (over its control channel); wait up
         to ``wait`` seconds for its reply, which it sends once the signal is sent."""
         request = self.client.session.msg("interrupt_request", {})

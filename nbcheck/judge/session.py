@@ -197,7 +197,7 @@ class Session:
 
     def _stop(self, msg_id: str) -> bool:
         """Interrupt the kernel; kill it if it is still busy after GRACE. True if it survived."""
-        self.kernel.interrupt()
+        self.kernel.interrupt(GRACE)  # returns once the signal is sent: it lands in this cell, not in what follows
         try:
             limit = time.monotonic() + GRACE
             for message in self._messages(lambda: limit, msg_id):
